@@ -1,0 +1,65 @@
+"""Generate the student release ``assignments/<assignment>`` from ``solutions/`` with nbgrader.
+
+Usage: ``python -m scripts.release [--assignment assignment1] [--release-dir DIR]``.
+The gradebook database nbgrader needs for this lives in a temporary folder,
+so nothing but the release is written.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "assignment1"
+
+
+def generate_release(assignment=ASSIGNMENT, release_dir=None):
+    """Run ``nbgrader generate_assignment`` and return the folder of the generated release.
+
+    Parameters
+    ----------
+    assignment : str
+        Assignment folder under ``solutions/``.
+    release_dir : path, optional
+        Where the release goes (default ``assignments/``, as configured).
+
+    Raises
+    ------
+    RuntimeError
+        With nbgrader's output, if it fails.
+    """
+    release_dir = Path(release_dir or ROOT / "assignments").resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [
+            sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
+            f"--db=sqlite:///{tmp}/gradebook.db",
+            f"--CourseDirectory.release_directory={release_dir}",
+        ]
+        # nbgrader finds alembic through PATH, so put this interpreter's bin first.
+        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader generate_assignment failed:\n{done.stdout}\n{done.stderr}")
+    return release_dir / assignment
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", default=ASSIGNMENT)
+    parser.add_argument("--release-dir", type=Path, default=None)
+    args = parser.parse_args(argv)
+    try:
+        folder = generate_release(args.assignment, args.release_dir)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"release written to {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

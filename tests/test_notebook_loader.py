@@ -1,0 +1,86 @@
+"""utils.load_notebook: runs only the imports and definition cells, in a fresh module."""
+import nbformat
+import pytest
+
+from utils import NotebookLoadError, load_notebook
+from utils.notebook_loader import python_source
+
+
+def _cell(source, grade_id=None, **flags):
+    cell = nbformat.v4.new_code_cell(source)
+    if grade_id:
+        meta = dict(grade=False, locked=False, solution=False, task=False, schema_version=3, grade_id=grade_id)
+        meta.update(flags)
+        cell.metadata["nbgrader"] = meta
+    return cell
+
+
+def _write(tmp_path, name, cells):
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nbformat.write(nb, str(tmp_path / f"{name}.ipynb"))
+
+
+@pytest.fixture
+def notebook(tmp_path):
+    _write(tmp_path, "demo", [
+        _cell("import math\nCALLS = []", "imports", locked=True),
+        _cell("raise RuntimeError('the data cell must not run')", "data", locked=True),
+        _cell("def area(r):\n    %time 1\n    !echo hi\n    return math.pi * r ** 2", "area", solution=True),
+        _cell("raise RuntimeError('experiments must not run')"),
+        _cell("assert False, 'grade cells must not run'", "test_area", grade=True, locked=True, points=1),
+        _cell("raise RuntimeError('tuning must not run')", "tune_best_area", solution=True),
+        _cell(
+            "class Shape:\n    def perimeter(self):\n        raise NotImplementedError('TODO')\n"
+            "    def twice(self):\n        return 2 * self.perimeter()",
+            "shape", solution=True,
+        ),
+    ])
+    return tmp_path
+
+
+def test_definitions_are_loaded_and_other_cells_are_not_run(notebook):
+    module = load_notebook("demo", directory=notebook)
+    assert module.area(1.0) == pytest.approx(3.141592653589793)
+    assert module.CALLS == []
+    assert hasattr(module, "Shape")
+
+
+def test_each_call_gives_a_fresh_module(notebook):
+    first = load_notebook("demo", directory=notebook)
+    first.CALLS.append(1)
+    assert load_notebook("demo.ipynb", directory=notebook).CALLS == []
+
+
+def test_unfinished_todo_names_the_notebook_and_the_function(notebook):
+    module = load_notebook("demo", directory=notebook)
+    with pytest.raises(NotImplementedError, match=r"Shape\.perimeter in demo\.ipynb is not implemented"):
+        module.Shape().perimeter()
+
+
+def test_unfinished_todo_is_named_where_it_is_even_when_called_indirectly(notebook):
+    module = load_notebook("demo", directory=notebook)
+    with pytest.raises(NotImplementedError, match=r"Shape\.perimeter in demo\.ipynb") as info:
+        module.Shape().twice()
+    assert "twice" not in str(info.value)
+
+
+def test_missing_notebook_says_where_it_looked(tmp_path):
+    with pytest.raises(NotebookLoadError, match=r"cannot find notebook svm\.ipynb in .*"):
+        load_notebook("svm", directory=tmp_path)
+
+
+def test_failing_definition_cell_is_named(tmp_path):
+    _write(tmp_path, "broken", [_cell("def f(:\n    pass", "f", solution=True)])
+    with pytest.raises(NotebookLoadError, match=r"cell 'f' of broken\.ipynb failed while loading it: SyntaxError"):
+        load_notebook("broken", directory=tmp_path)
+
+
+def test_malformed_file_is_a_load_error(tmp_path):
+    (tmp_path / "junk.ipynb").write_text("{not json")
+    with pytest.raises(NotebookLoadError, match=r"cannot read junk\.ipynb"):
+        load_notebook("junk", directory=tmp_path)
+
+
+def test_python_source_drops_magics_and_shell_escapes():
+    assert python_source("%matplotlib inline\nx = 1\n  !ls\n") == "x = 1\n"
+    assert python_source("%%timeit\nx = 1\n") == ""
