@@ -84,3 +84,34 @@ def test_malformed_file_is_a_load_error(tmp_path):
 def test_python_source_drops_magics_and_shell_escapes():
     assert python_source("%matplotlib inline\nx = 1\n  !ls\n") == "x = 1\n"
     assert python_source("%%timeit\nx = 1\n") == ""
+
+
+def test_a_duplicated_definition_cell_counts_once_and_the_last_copy_wins(tmp_path):
+    _write(tmp_path, "dup", [
+        _cell("def f():\n    return 'first'", "f", solution=True),
+        _cell("def f():\n    return 'second'", "f", solution=True),
+    ])
+    assert load_notebook("dup", directory=tmp_path).f() == "second"
+
+
+def test_cells_run_in_the_expected_order_whatever_the_students_order():
+    from utils.notebook_loader import select_definition_cells
+
+    nb = nbformat.v4.new_notebook(cells=[
+        _cell("B = A + 1", "b", solution=True),
+        _cell("A = 1", "a", solution=True),
+    ])
+    cells, missing = select_definition_cells(nb, expected=[("a", {"A"}), ("b", {"B"})])
+    assert [label for label, _ in cells] == ["a", "b"] and missing == []
+
+
+def test_a_retyped_cell_without_metadata_stands_in_for_a_deleted_one_and_others_are_missing():
+    from utils.notebook_loader import select_definition_cells
+
+    nb = nbformat.v4.new_notebook(cells=[
+        _cell("def helper():\n    pass"),
+        _cell("import numpy as np\ndef loss(w):\n    return w"),
+    ])
+    cells, missing = select_definition_cells(nb, expected=[("loss", {"loss"}), ("grad", {"grad"})])
+    assert cells == [("loss", "import numpy as np\ndef loss(w):\n    return w")]
+    assert missing == ["grad"]

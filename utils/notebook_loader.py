@@ -2,12 +2,13 @@
 
 A later notebook reuses an earlier one with ``svm = load_notebook("svm")``.
 Only the ``imports`` cell and the definition cells (nbgrader solution cells
-that are not tuning cells, see ``solutions/README.md``) run, in notebook
-order; data loading, experiments, plots and checks do not. The grader
-extracts a submission's code with the same rule.
+that are not tuning cells, see ``solutions/README.md``) run, chosen by the
+rule of ``select_definition_cells``; data loading, experiments, plots and
+checks do not. The grader extracts a submission's code with the same rule.
 """
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
 import types
@@ -45,6 +46,77 @@ def python_source(source):
         return ""
     kept = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
     return "\n".join(kept) + "\n"
+
+
+def defined_names(source):
+    """Names a cell defines at top level (functions, classes, assignments, imports)."""
+    try:
+        tree = ast.parse(python_source(source))
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return names
+
+
+def expected_definitions(nb):
+    """[(grade_id, names)] of a notebook's definition cells, in notebook order (first of duplicates)."""
+    expected = {}
+    for cell in nb.cells:
+        if is_definition_cell(cell) and grade_id(cell) not in expected:
+            expected[grade_id(cell)] = defined_names(cell.source)
+    return list(expected.items())
+
+
+def select_definition_cells(nb, expected=None):
+    """Pick the cells that define a notebook's graded names, by the documented rule.
+
+    For each expected definition cell (``grade_id``, names), in the expected order:
+
+    1. the code cell with that ``grade_id``; if the student duplicated it, the
+       last one in the notebook wins (as in a kernel run top to bottom);
+    2. otherwise, a retyped cell: the last code cell without nbgrader metadata
+       that defines all of the expected names;
+    3. otherwise the cell is missing.
+
+    Cells are returned in the expected order, whatever the student's order.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+    expected : list of (str, set of str), optional
+        Default: the notebook's own definition cells (``expected_definitions``).
+        The grader passes those of the instructor's source notebook.
+
+    Returns
+    -------
+    cells : list of (str, str)
+        (grade_id, source) of each cell found.
+    missing : list of str
+        ``grade_id`` of each expected cell not found.
+    """
+    expected = expected_definitions(nb) if expected is None else expected
+    code_cells = [cell for cell in nb.cells if cell.get("cell_type") == "code"]
+    cells, missing = [], []
+    for gid, names in expected:
+        matches = [cell for cell in code_cells if grade_id(cell) == gid]
+        if not matches and names:
+            matches = [
+                cell for cell in code_cells
+                if "nbgrader" not in cell.get("metadata", {}) and names <= defined_names(cell.source)
+            ]
+        if matches:
+            cells.append((gid, matches[-1].source))
+        else:
+            missing.append(gid)
+    return cells, missing
 
 
 def resolve_notebook(name, directory=None):
@@ -92,12 +164,10 @@ def load_notebook(name, directory=None):
 
     module = types.ModuleType(f"notebook_{path.stem}")
     module.__file__ = str(path)
-    for index, cell in enumerate(nb.cells):
-        if not is_definition_cell(cell):
-            continue
-        label = grade_id(cell) or f"cell {index}"
+    cells, _ = select_definition_cells(nb)
+    for label, source in cells:
         try:
-            code = compile(python_source(cell.source), f"{path.name}[{label}]", "exec")
+            code = compile(python_source(source), f"{path.name}[{label}]", "exec")
             exec(code, module.__dict__)
         except Exception as exc:
             raise NotebookLoadError(
