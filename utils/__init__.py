@@ -2,14 +2,26 @@
 
 Nothing here solves a TODO of the assignment.
 """
-from utils.data import add_bias, dataset_name, load_splits, subtract_mean
-from utils.notebook_loader import NotebookLoadError, load_notebook
+import importlib
 
-__all__ = [
-    "NotebookLoadError",
-    "add_bias",
-    "dataset_name",
-    "load_notebook",
-    "load_splits",
-    "subtract_mean",
-]
+# Loaded on first use (PEP 562): `python -m utils.data` then runs utils.data
+# once, as __main__, and starts fast without nbformat.
+_EXPORTS = {
+    "NotebookLoadError": "utils.notebook_loader",
+    "load_notebook": "utils.notebook_loader",
+    "add_bias": "utils.data",
+    "dataset_name": "utils.data",
+    "load_splits": "utils.data",
+    "subtract_mean": "utils.data",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'utils' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])

@@ -3,11 +3,13 @@
 The default dataset is scikit-learn's bundled 8x8 digits, which needs no
 network. ``KIT_DATASET=cifar10`` (or ``name="cifar10"``) moves every notebook
 to CIFAR-10, which must first be downloaded with
-``python -m utils.data download cifar10``.
+``python -m utils.data download cifar10`` (``--help`` for the options).
 """
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,6 +111,12 @@ def load_splits(name=None, *, purpose=None, seed=0, data_dir=None, **sizes):
     if unknown:
         raise TypeError(f"unexpected split size(s): {', '.join(sorted(unknown))}")
     wanted.update(sizes)
+    for size_name, size in wanted.items():
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+            raise ValueError(f"{size_name} must be a non-negative integer, got {size!r}")
+    if wanted["num_dev"] > wanted["num_train"]:
+        raise ValueError(f"num_dev ({wanted['num_dev']}) cannot exceed num_train ({wanted['num_train']}): "
+                         "the dev split is drawn from the training split")
     if name == "digits":
         X, y, X_test, y_test, class_names, image_shape = _load_digits()
     else:
@@ -121,29 +129,33 @@ def load_splits(name=None, *, purpose=None, seed=0, data_dir=None, **sizes):
 def _split(name, X, y, X_test, y_test, class_names, image_shape, seed, num_train, num_val, num_test, num_dev):
     rng = np.random.default_rng(seed)
     if X_test is None:
-        # One pool (digits): carve the test split out of the shuffled pool first.
+        # One pool (digits): shuffle it, carve out the test split, keep the rest in order.
+        needed = num_train + num_val + num_test
+        if needed > len(X):
+            raise ValueError(f"{name} has {len(X)} examples, but num_train + num_val + num_test = {needed}; "
+                             "pass smaller sizes")
         order = rng.permutation(len(X))
-        if num_test + num_train + num_val > len(X):
-            raise ValueError(f"{name} has {len(X)} examples; asked for {num_train + num_val + num_test}")
-        test_idx, order = order[:num_test], order[num_test:]
-        X_test, y_test = X[test_idx], y[test_idx]
+        X_test, y_test = X[order[:num_test]], y[order[:num_test]]
+        X, y = X[order[num_test:]], y[order[num_test:]]
     else:
-        # Given test split (CIFAR-10): keep its first num_test examples.
-        if num_test > len(X_test) or num_train + num_val > len(X):
-            raise ValueError(f"{name} is too small for the requested split sizes")
+        # Given test split (CIFAR-10): keep the files' order, as is customary.
+        if num_train + num_val > len(X) or num_test > len(X_test):
+            raise ValueError(f"{name} has {len(X)} training and {len(X_test)} test examples, but "
+                             f"num_train + num_val = {num_train + num_val} and num_test = {num_test}; "
+                             "pass smaller sizes")
         X_test, y_test = X_test[:num_test], y_test[:num_test]
-        order = np.arange(len(X))
-    train_idx = order[:num_train]
-    val_idx = order[num_train:num_train + num_val]
-    dev_idx = rng.choice(train_idx, size=num_dev, replace=False) if num_dev else train_idx[:0]
+    # Train and val are slices (views, no copy: CIFAR-10 is 1.2 GB as float64).
+    X_train, y_train = X[:num_train], y[:num_train]
+    X_val, y_val = X[num_train:num_train + num_val], y[num_train:num_train + num_val]
+    dev_idx = rng.choice(num_train, size=num_dev, replace=False)
     return Splits(
         name=name,
         class_names=class_names,
         image_shape=image_shape,
-        X_train=X[train_idx], y_train=y[train_idx],
-        X_val=X[val_idx], y_val=y[val_idx],
+        X_train=X_train, y_train=y_train,
+        X_val=X_val, y_val=y_val,
         X_test=X_test, y_test=y_test,
-        X_dev=X[dev_idx], y_dev=y[dev_idx],
+        X_dev=X_train[dev_idx], y_dev=y_train[dev_idx],
     )
 
 
@@ -168,3 +180,53 @@ def subtract_mean(X_train, *others):
 def add_bias(X):
     """Append a column of ones (the bias trick), shape (N, D) -> (N, D + 1)."""
     return np.hstack([X, np.ones((X.shape[0], 1), dtype=X.dtype)])
+
+
+def main(argv=None):
+    """Command line: ``python -m utils.data download cifar10 [--data-dir DIR] [--url URL]``.
+
+    Returns the exit status: 0 on success, 1 on failure (after a one-line
+    ``error: ...`` message on stderr, no traceback).
+    """
+    args = _parser().parse_args(argv)
+    if args.dataset == "digits":
+        print("digits ships with scikit-learn; there is nothing to download.")
+        return 0
+    from utils import cifar10
+
+    try:
+        cifar10.download(data_dir=args.data_dir, url=args.url)
+    except (cifar10.CifarError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; no partial download was kept", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m utils.data",
+        description="Manage the datasets of the course kit. The default dataset (digits) needs no download.",
+        epilog="example: python -m utils.data download cifar10   (then run the notebooks with KIT_DATASET=cifar10; "
+        "see `python -m utils.data download --help`)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    download = commands.add_parser(
+        "download",
+        help="download, verify (MD5) and extract a dataset",
+        description="Download a dataset, check its MD5 before unpacking, and extract it. "
+        "Does nothing if it is already present and verified.",
+        epilog="environment: KIT_DATA_DIR (data directory), KIT_CIFAR10_URL (archive URL), "
+        "KIT_CIFAR10_MD5 (expected MD5; only for testing mirrors). Use the data with KIT_DATASET=cifar10.",
+    )
+    download.add_argument("dataset", choices=DATASETS, help="which dataset (digits needs no download)")
+    download.add_argument("--data-dir", metavar="DIR",
+                          help="where to store it (default: $KIT_DATA_DIR, else ~/.cache/nn-course-kit)")
+    download.add_argument("--url", help="where to fetch the archive (default: $KIT_CIFAR10_URL, else the official URL)")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
