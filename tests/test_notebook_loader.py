@@ -115,3 +115,13 @@ def test_a_retyped_cell_without_metadata_stands_in_for_a_deleted_one_and_others_
     cells, missing = select_definition_cells(nb, expected=[("loss", {"loss"}), ("grad", {"grad"})])
     assert cells == [("loss", "import numpy as np\ndef loss(w):\n    return w")]
     assert missing == ["grad"]
+
+
+def test_a_notebook_loading_a_sibling_finds_it_next_to_itself_from_any_working_directory(tmp_path, monkeypatch):
+    _write(tmp_path, "base", [_cell("class Base:\n    KIND = 'base'", "base_class", solution=True)])
+    _write(tmp_path, "child", [
+        _cell("from utils import load_notebook\nBase = load_notebook('base').Base", "imports", locked=True),
+        _cell("class Child(Base):\n    pass", "child_class", solution=True),
+    ])
+    monkeypatch.chdir(tmp_path.parent)
+    assert load_notebook(tmp_path / "child.ipynb").Child.KIND == "base"

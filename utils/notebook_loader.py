@@ -9,6 +9,7 @@ checks do not. The grader extracts a submission's code with the same rule.
 from __future__ import annotations
 
 import ast
+import contextvars
 import functools
 import inspect
 import types
@@ -18,6 +19,10 @@ import nbformat
 
 IMPORTS_CELL = "imports"
 TUNING_PREFIX = "tune_"
+
+# The folder of the notebook being loaded, so that a notebook that loads a
+# sibling (softmax loads svm) finds it next to itself, wherever the caller runs.
+_loading_from = contextvars.ContextVar("loading_from", default=None)
 
 
 class NotebookLoadError(ImportError):
@@ -125,7 +130,7 @@ def resolve_notebook(name, directory=None):
     if path.suffix != ".ipynb":
         path = path.with_suffix(".ipynb")
     if not path.is_absolute():
-        path = Path(directory or Path.cwd()) / path
+        path = Path(directory or _loading_from.get() or Path.cwd()) / path
     return path
 
 
@@ -137,8 +142,9 @@ def load_notebook(name, directory=None):
     name : str or path
         ``"svm"``, ``"svm.ipynb"`` or a path to the notebook.
     directory : path, optional
-        Folder to look in; default the current working directory, which in
-        Jupyter is the folder of the running notebook.
+        Folder to look in; default the folder of the notebook being loaded
+        when one notebook loads another, else the current working directory
+        (in Jupyter, the folder of the running notebook).
 
     Returns
     -------
@@ -165,16 +171,24 @@ def load_notebook(name, directory=None):
     module = types.ModuleType(f"notebook_{path.stem}")
     module.__file__ = str(path)
     cells, _ = select_definition_cells(nb)
+    token = _loading_from.set(path.parent)
+    try:
+        _execute_cells(module, cells, path.name)
+    finally:
+        _loading_from.reset(token)
+    _name_unfinished_todos(module, path.name)
+    return module
+
+
+def _execute_cells(module, cells, notebook):
     for label, source in cells:
         try:
-            code = compile(python_source(source), f"{path.name}[{label}]", "exec")
+            code = compile(python_source(source), f"{notebook}[{label}]", "exec")
             exec(code, module.__dict__)
         except Exception as exc:
             raise NotebookLoadError(
-                f"cell {label!r} of {path.name} failed while loading it: {type(exc).__name__}: {exc}"
+                f"cell {label!r} of {notebook} failed while loading it: {type(exc).__name__}: {exc}"
             ) from exc
-    _name_unfinished_todos(module, path.name)
-    return module
 
 
 def _name_unfinished_todos(module, notebook):

@@ -1,0 +1,236 @@
+"""Stage 4, compare: the hidden pytest suites, run in the trusted process.
+
+The suites in ``hidden_tests/<assignment>/`` are ordinary pytest files. Each
+names its notebook (``NOTEBOOK = "svm.ipynb"``) and maps its targets to grade
+cells (``GRADE_CELLS = {"svm_loss_naive": "test_svm_loss_naive", ...}``);
+each test is marked ``@pytest.mark.target("svm_loss_naive", weight=1)`` and
+uses these fixtures:
+
+``student``    the submission's notebook, a proxy into the worker
+``reference``  the reference solution, loaded here from ``solutions/``
+``tuned``      ``tuned("best_svm")``: runs the student's tuning cell, returns the object
+``student_code`` the submission's extracted cells (for source checks such as "no loops")
+``rng``        a ``numpy.random.Generator`` seeded from the test's id
+
+This plugin keeps all of that in one file, with the hook that records outcomes.
+"""
+from __future__ import annotations
+
+import os
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.errors import CompareError
+from autograder.feedback import Mistake
+from autograder.proxy import MissingDefinition, RemoteObject
+from autograder.run import StudentFault
+
+HIDDEN_TESTS = Path(__file__).resolve().parent / "hidden_tests"
+TUNING_SECONDS = 120.0
+LOAD_SECONDS = 30.0
+
+
+@dataclass
+class Outcome:
+    """What one hidden test found (before scoring)."""
+
+    nodeid: str
+    notebook: str
+    target: str
+    grade_id: str
+    name: str
+    weight: float
+    status: str  # passed, failed, error, timeout
+    message: str = ""
+
+
+@dataclass
+class GradingContext:
+    """Everything the fixtures need for one submission."""
+
+    submission: object  # read.Submission
+    extracted: dict  # notebook file name -> ExtractedNotebook
+    session: object  # run.StudentSession
+    references: object  # reference.ReferenceSet
+    loaded: dict = field(default_factory=dict)
+    outcomes: list = field(default_factory=list)
+
+
+class _Unavailable:
+    """Stands in for a notebook the grader could not load: every use fails with the reason."""
+
+    def __init__(self, reason):
+        self._reason = reason
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise MissingDefinition(self._reason)
+
+    def __call__(self, *args, **kwargs):
+        raise MissingDefinition(self._reason)
+
+
+class KitPlugin:
+    """Fixtures for one submission, and the outcome of each hidden test."""
+
+    def __init__(self, context):
+        self.context = context
+
+    # -- fixtures -------------------------------------------------------------
+    @pytest.fixture
+    def student(self, request):
+        return self._student_module(request.module.NOTEBOOK)
+
+    @pytest.fixture
+    def reference(self, request):
+        return self.context.references.module(request.module.NOTEBOOK)
+
+    @pytest.fixture
+    def student_code(self, request):
+        return self.context.extracted[request.module.NOTEBOOK]
+
+    @pytest.fixture
+    def tuned(self, request):
+        notebook = request.module.NOTEBOOK
+        return lambda name: self._tuned(notebook, name)
+
+    @pytest.fixture
+    def rng(self, request):
+        return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+    # -- loading into the worker ------------------------------------------------
+    def _student_module(self, notebook):
+        key = (notebook, None)
+        if key not in self.context.loaded:
+            self.context.loaded[key] = self._load(notebook, None)
+        return self.context.loaded[key]
+
+    def _tuned(self, notebook, name):
+        extracted = self.context.extracted[notebook]
+        cell = extracted.cell_defining(name)
+        key = (notebook, cell)
+        if key not in self.context.loaded:
+            self.context.loaded[key] = self._load(notebook, cell, timeout=TUNING_SECONDS)
+        return getattr(self.context.loaded[key], name)
+
+    def _load(self, notebook, tuning_cell, timeout=LOAD_SECONDS):
+        problem = self.context.submission.problems.get(notebook)
+        if problem:
+            return _Unavailable(problem)
+        extracted = self.context.extracted[notebook]
+        if tuning_cell and tuning_cell in extracted.missing:
+            return _Unavailable(_missing_message(extracted, tuning_cell))
+        module_name = notebook if not tuning_cell else f"{notebook}#{tuning_cell}"
+        try:
+            result = self.context.session.load(module_name, extracted.load_cells(tuning_cell), timeout=timeout)
+        except StudentFault as exc:
+            return _Unavailable(f"loading {notebook} failed: {exc}")
+        failed = result["failed"]
+        if tuning_cell and tuning_cell in failed:
+            return _Unavailable(_failure_message(notebook, tuning_cell, failed[tuning_cell]))
+
+        def explain_missing(name):
+            cell = extracted.cell_defining(name)
+            if cell in extracted.missing:
+                return _missing_message(extracted, cell)
+            if cell in failed:
+                return _failure_message(notebook, cell, failed[cell])
+            for label, info in failed.items():
+                return _failure_message(notebook, label, info)
+            return f"{name} is not defined in {notebook}"
+
+        return RemoteObject(self.context.session, module_name, notebook, self.context.session.generation,
+                            explain_missing)
+
+    # -- outcomes ----------------------------------------------------------------
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = (yield).get_result()
+        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+            self.context.outcomes.append(self._outcome(item, call, report))
+
+    def _outcome(self, item, call, report):
+        module = item.module
+        marker = item.get_closest_marker("target")
+        if marker is None:
+            raise CompareError(f"hidden test {item.nodeid} has no target marker")
+        target = marker.args[0]
+        status, message = "passed", ""
+        if report.outcome != "passed":
+            status, message = _classify(call.excinfo, item)
+        test_name = item.name[len("test_"):] if item.name.startswith("test_") else item.name
+        return Outcome(
+            nodeid=item.nodeid, notebook=module.NOTEBOOK, target=target,
+            grade_id=module.GRADE_CELLS[target], name=test_name,
+            weight=float(marker.kwargs.get("weight", 1.0)), status=status, message=message,
+        )
+
+
+def _classify(excinfo, item):
+    """(status, student-safe message) for a failed test."""
+    doc = (item.function.__doc__ or "").strip().splitlines()
+    described = doc[0] if doc else item.name.replace("_", " ")
+    if excinfo is None:
+        return "error", described
+    exc = excinfo.value
+    if isinstance(exc, StudentFault):
+        return exc.status, f"{described} — {exc}"
+    if isinstance(exc, Mistake):
+        return "failed", f"{described} — {exc}"
+    if isinstance(exc, AssertionError):
+        return "failed", described
+    # The check itself broke on what the student's code returned.
+    return "error", f"{described} — the check could not use what your code returned ({type(exc).__name__})"
+
+
+def _missing_message(extracted, cell):
+    return f"the cell '{cell}' is missing from {extracted.name}; restore it from the released notebook"
+
+
+def _failure_message(notebook, cell, info):
+    where = f" at line {info['line']}" if info.get("line") else ""
+    return f"the cell '{cell}' of {notebook} raised {info.get('type', 'an error')}{where} when run"
+
+
+def run_hidden_suites(context, assignment, notebooks=None):
+    """Run the hidden suites of ``assignment`` for one submission; returns the ``Outcome`` list.
+
+    Parameters
+    ----------
+    notebooks : iterable of str, optional
+        Only these notebooks' suites (file names); default all.
+
+    Raises
+    ------
+    CompareError
+        If the suites could not be collected or a test lacks its marker.
+    """
+    folder = HIDDEN_TESTS / assignment
+    files = sorted(folder.glob("test_*.py"))
+    if notebooks is not None:
+        wanted = {Path(n).stem for n in notebooks}
+        files = [f for f in files if f.stem[len("test_"):] in wanted]
+    if not files:
+        raise CompareError(f"no hidden suites for {assignment} in {folder}")
+    args = [str(f) for f in files] + [
+        "-c", str(HIDDEN_TESTS / "pytest.ini"), "--rootdir", str(HIDDEN_TESTS),
+        "-p", "no:cacheprovider", "-p", "no:terminal", "--import-mode=importlib",
+    ]
+    plugin = KitPlugin(context)
+    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        code = pytest.main(args, plugins=[plugin])
+    finally:
+        if previous is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise CompareError(f"the hidden suites of {assignment} could not run (pytest exit code {int(code)})")
+    return context.outcomes

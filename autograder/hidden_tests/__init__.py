@@ -1,0 +1,1 @@
+"""Hidden grading suites, one folder per assignment. Never shipped to students."""

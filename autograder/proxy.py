@@ -1,0 +1,115 @@
+"""The ``student`` fixture's objects: proxies that forward every use into the worker.
+
+``student.svm_loss_naive(W, X, y, 0.1)`` sends the arrays to the worker, calls
+the student's function there and returns the arrays it produced.
+``student.KNearestNeighbor()`` returns a ``RemoteObject`` whose methods and
+attributes live in the worker. Functions passed as arguments (the ``f`` of a
+gradient checker) stay here and are called back. Only data crosses.
+"""
+from __future__ import annotations
+
+from autograder.run import StudentCrash, StudentFault
+from autograder.worker.codec import Handle
+
+
+class MissingDefinition(StudentFault):
+    """A graded name the submission does not define (its cell is missing or failed)."""
+
+
+class RemoteObject:
+    """A module or object that lives in the worker."""
+
+    def __init__(self, session, target, label, generation, explain_missing=None):
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_label", label)
+        object.__setattr__(self, "_generation", generation)
+        object.__setattr__(self, "_explain_missing", explain_missing)
+
+    def __repr__(self):
+        return f"<student {self._label}>"
+
+    def _check_alive(self):
+        if isinstance(self._target, Handle) and self._session.generation != self._generation:
+            raise StudentCrash(f"{self._label} was lost when the worker restarted after an earlier fault")
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._check_alive()
+        try:
+            reply = self._session.request({"op": "getattr", "target": self._target, "name": name})
+        except StudentFault as exc:
+            if self._explain_missing and getattr(exc, "type_name", "") == "AttributeError":
+                raise MissingDefinition(self._explain_missing(name)) from None
+            raise
+        label = f"{self._label}.{name}" if isinstance(self._target, Handle) else name
+        if reply["callable"]:
+            return RemoteCallable(self, name, label)
+        return _wrap(self._session, reply["value"], label)
+
+    def __setattr__(self, name, value):
+        self._check_alive()
+        self._session.request({"op": "setattr", "target": self._target, "name": name,
+                               "value": _outgoing(self._session, value)})
+
+
+class RemoteCallable:
+    """A function, class or method in the worker."""
+
+    def __init__(self, owner, name, label):
+        self.owner, self.name, self.label = owner, name, label
+
+    def __repr__(self):
+        return f"<student {self.label}>"
+
+    def __call__(self, *args, _timeout=None, _seed=0, **kwargs):
+        """Call it in the worker (``_timeout`` seconds at most, global RNGs seeded with ``_seed``)."""
+        return self._call(args, kwargs, _timeout, _seed, return_args=False)
+
+    def inspect(self, *args, _timeout=None, _seed=0, **kwargs):
+        """Like calling it, but also return the arguments as the call left them.
+
+        Returns
+        -------
+        (value, args_after, kwargs_after)
+        """
+        reply = self._call(args, kwargs, _timeout, _seed, return_args=True)
+        return reply["value"], tuple(reply["args"]), reply["kwargs"]
+
+    def _call(self, args, kwargs, timeout, seed, return_args):
+        session = self.owner._session
+        self.owner._check_alive()
+        message = {
+            "op": "call", "target": self.owner._target, "method": self.name, "seed": seed,
+            "return_args": return_args,
+            "args": [_outgoing(session, a) for a in args],
+            "kwargs": {k: _outgoing(session, v) for k, v in kwargs.items()},
+        }
+        value = session.request(message, **({"timeout": timeout} if timeout else {}))
+        return _wrap(session, value, f"{self.label}(...)")
+
+
+def _wrap(session, value, label):
+    if isinstance(value, Handle):
+        return RemoteObject(session, value, f"{value.type_name or label}", session.generation)
+    if isinstance(value, list):
+        return [_wrap(session, v, label) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_wrap(session, v, label) for v in value)
+    if isinstance(value, dict):
+        return {k: _wrap(session, v, label) for k, v in value.items()}
+    return value
+
+
+def _outgoing(session, value):
+    if isinstance(value, RemoteObject):
+        return value._target
+    if isinstance(value, (list, tuple)):
+        converted = [_outgoing(session, v) for v in value]
+        return converted if isinstance(value, list) else tuple(converted)
+    if isinstance(value, dict):
+        return {k: _outgoing(session, v) for k, v in value.items()}
+    if callable(value) and not isinstance(value, type):
+        return session.callback(value)
+    return value

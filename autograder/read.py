@@ -1,0 +1,87 @@
+"""Stage 1, read: find a submission's notebooks and parse them, with clear errors.
+
+A submission is a folder of notebooks; its student id comes from the nbgrader
+layout (``submitted/<student>/<assignment>/``) or from the folder's name. A
+notebook that is missing or cannot be parsed does not stop the others: it is
+recorded as a problem and costs only its own tests.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from autograder.errors import ReadError
+
+MAX_NOTEBOOK_BYTES = 20 * 1024**2
+
+
+@dataclass
+class Submission:
+    """One student's notebooks for one assignment.
+
+    ``notebooks`` maps a notebook's file name (``svm.ipynb``) to its parsed
+    content; ``problems`` maps a file name to why it could not be used.
+    """
+
+    student: str
+    assignment: str
+    folder: Path
+    notebooks: dict = field(default_factory=dict)
+    problems: dict = field(default_factory=dict)
+
+
+def student_id(folder, assignment):
+    """``alice`` for ``.../submitted/alice/assignment1`` or for a folder named ``alice``."""
+    folder = Path(folder).resolve()
+    if folder.name == assignment and folder.parent.parent.name == "submitted":
+        return folder.parent.name
+    if folder.name == assignment:
+        return folder.parent.name
+    return folder.name
+
+
+def read_notebook(path):
+    """Parse and validate one notebook; ``ReadError`` says what is wrong with it."""
+    path = Path(path)
+    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+        raise ReadError(f"{path.name} is larger than {MAX_NOTEBOOK_BYTES // 1024**2} MB")
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception as exc:  # JSON errors, schema errors, encoding errors
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ReadError(f"{path.name} is not a valid notebook: {first_line[:200]}") from exc
+    if not isinstance(nb.get("cells"), list):
+        raise ReadError(f"{path.name} has no list of cells")
+    return nb
+
+
+def read_submission(folder, expected_notebooks, assignment="assignment1", student=None):
+    """Read the expected notebooks of one submission folder.
+
+    Parameters
+    ----------
+    folder : path
+    expected_notebooks : iterable of str
+        File names the assignment consists of (``knn.ipynb``, ...).
+
+    Raises
+    ------
+    ReadError
+        If ``folder`` is not a folder.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ReadError(f"{folder} is not a folder of notebooks")
+    submission = Submission(student or student_id(folder, assignment), assignment, folder.resolve())
+    for name in expected_notebooks:
+        path = folder / name
+        if not path.is_file():
+            submission.problems[name] = f"{name} is missing from the submission"
+            continue
+        try:
+            submission.notebooks[name] = read_notebook(path)
+        except (ReadError, OSError) as exc:
+            submission.problems[name] = str(exc)
+    return submission

@@ -1,0 +1,67 @@
+"""The instructor's side of an assignment: source notebooks, points and reference modules.
+
+Points come from the grade cells of the source notebooks in ``solutions/``
+and nowhere else. Reference modules are loaded in the trusted process with
+the same loader students use, once per process.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from autograder.errors import GraderError
+from utils.notebook_loader import grade_id, load_notebook
+
+SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    """Source notebooks of one assignment, in their documented order."""
+
+    assignment: str
+    folder: Path
+    notebooks: tuple  # file names, e.g. ("knn.ipynb", ...)
+
+    def notebook(self, name):
+        return _read(self.folder / name)
+
+    def module(self, name):
+        return _load(self.folder / name)
+
+    def points(self):
+        """{(notebook, grade_id): points} of every autograded grade cell."""
+        table = {}
+        for name in self.notebooks:
+            for cell in self.notebook(name).cells:
+                meta = cell.get("metadata", {}).get("nbgrader", {})
+                if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
+                    table[(name, grade_id(cell))] = float(meta.get("points", 0))
+        return table
+
+
+NOTEBOOK_ORDER = ("knn", "gradient_check", "svm", "softmax", "two_layer_net")
+
+
+@functools.lru_cache(maxsize=None)
+def references(assignment="assignment1", solutions=SOLUTIONS):
+    """The ``ReferenceSet`` of ``assignment``; ``GraderError`` if its sources are missing."""
+    folder = Path(solutions) / assignment
+    if not folder.is_dir():
+        raise GraderError(f"no source notebooks for {assignment} in {folder}")
+    present = {p.stem for p in folder.glob("*.ipynb")}
+    ordered = [n for n in NOTEBOOK_ORDER if n in present] + sorted(present - set(NOTEBOOK_ORDER))
+    return ReferenceSet(assignment, folder, tuple(f"{n}.ipynb" for n in ordered))
+
+
+@functools.lru_cache(maxsize=None)
+def _read(path):
+    return nbformat.read(str(path), as_version=4)
+
+
+@functools.lru_cache(maxsize=None)
+def _load(path):
+    return load_notebook(path)

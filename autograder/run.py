@@ -1,0 +1,221 @@
+"""Stage 3, run: the student's code in a separate, resource-limited worker process.
+
+``StudentSession`` starts the worker (see ``sandbox``), loads the student's
+definitions into it and forwards calls. Every call has a wall-clock limit;
+a timeout or crash kills the worker's whole process group, and the next call
+starts a fresh worker and loads the definitions again, so one fault costs only
+the tests that depend on it.
+"""
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from autograder.errors import RunError
+from autograder.sandbox import Limits, apply_limits, detect, worker_command
+from autograder.worker import codec
+
+DEFAULT_CALL_SECONDS = 20.0
+START_SECONDS = 60.0
+
+
+class StudentFault(Exception):
+    """The student's code misbehaved; the message is safe to show the student."""
+
+    status = "failed"
+
+
+class StudentError(StudentFault):
+    """The student's code raised an exception."""
+
+    def __init__(self, info):
+        self.info = info
+        where = f" (cell {info['cell']}, line {info['line']})" if info.get("cell") else ""
+        super().__init__(f"your code raised {info.get('type', 'an error')}{where}")
+        self.type_name = info.get("type", "")
+        self.student_message = info.get("message", "")
+
+
+class StudentTimeout(StudentFault):
+    status = "timeout"
+
+
+class StudentCrash(StudentFault):
+    status = "error"
+
+
+class Worker:
+    """One worker process and its data-only channel."""
+
+    def __init__(self, submission_dir, limits=None, isolation=None):
+        self.submission_dir = Path(submission_dir).resolve()
+        self.limits = limits or Limits()
+        self.isolation = isolation or detect()
+        self.callbacks = {}
+        self.process = None
+
+    def start(self):
+        argv, env, cwd = worker_command(self.submission_dir, self.isolation)
+        try:
+            self.process = subprocess.Popen(
+                argv, env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, preexec_fn=apply_limits(self.limits),
+            )
+        except OSError as exc:
+            raise RunError(f"cannot start the worker process ({argv[0]}): {exc}") from exc
+        try:
+            self.request({"op": "ping"}, timeout=START_SECONDS)
+        except StudentFault as exc:
+            self.kill()
+            raise RunError(f"the worker process did not start ({exc}); run `autograder selftest`") from exc
+
+    @property
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def callback(self, function):
+        """A reference the worker can call back to run ``function`` here."""
+        ref = codec.Callback(len(self.callbacks) + 1)
+        self.callbacks[ref.id] = function
+        return ref
+
+    def request(self, message, timeout=DEFAULT_CALL_SECONDS):
+        """Send one request and return the worker's value, serving callbacks meanwhile.
+
+        Raises
+        ------
+        StudentError, StudentTimeout, StudentCrash
+        """
+        deadline = time.monotonic() + timeout
+        try:
+            self.process.stdin.write(codec.encode(message))
+            self.process.stdin.flush()
+            while True:
+                reply = self._read_frame(deadline, timeout)
+                if reply.get("op") != "callback":
+                    break
+                self._serve_callback(reply)
+        except (BrokenPipeError, EOFError, codec.CodecError) as exc:
+            self.kill()
+            raise StudentCrash(self._crash_message(exc)) from None
+        if not reply.get("ok"):
+            raise StudentError(reply.get("error") or {})
+        return reply.get("value")
+
+    def _serve_callback(self, request):
+        function = self.callbacks.get(request.get("id"))
+        try:
+            value = function(*request.get("args", []), **request.get("kwargs", {}))
+            reply = {"ok": True, "value": value}
+        except Exception as exc:  # a function of the hidden suite failed on the student's input
+            reply = {"ok": False, "error": {"type": type(exc).__name__, "message": "the checker's function failed"}}
+        self.process.stdin.write(codec.encode(reply))
+        self.process.stdin.flush()
+
+    def _read_frame(self, deadline, timeout):
+        header = self._read(codec._LENGTH.size, deadline, timeout)
+        (length,) = codec._LENGTH.unpack(header)
+        if length > codec.MAX_FRAME_BYTES:
+            raise codec.CodecError("oversized frame")
+        return codec.decode(self._read(length, deadline, timeout))
+
+    def _read(self, size, deadline, timeout):
+        fd = self.process.stdout.fileno()
+        chunks, remaining = [], size
+        while remaining:
+            left = deadline - time.monotonic()
+            ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
+            if not ready:
+                self.kill()
+                raise StudentTimeout(f"your code did not finish within {timeout:g} s")
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def _crash_message(self, exc):
+        code = self.process.returncode if self.process else None
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name
+            hint = " (memory limit?)" if name in {"SIGKILL", "SIGSEGV", "SIGABRT"} else ""
+            return f"the process running your code died with {name}{hint}"
+        if isinstance(exc, codec.CodecError):
+            return "your code returned something that is not plain data (numbers, arrays, lists, dicts)"
+        return "the process running your code stopped (exit, crash or memory limit)"
+
+    def kill(self):
+        """Kill the worker and everything it started."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    close = kill
+
+
+class StudentSession:
+    """A submission's code in a worker, restarted and reloaded after a fault.
+
+    ``load`` requests are remembered and replayed into a fresh worker, so a
+    test after a timeout or crash runs against a clean copy of the code.
+    Objects created before a restart are gone; using them raises ``StudentCrash``.
+    """
+
+    def __init__(self, submission_dir, limits=None, isolation=None):
+        self.submission_dir = Path(submission_dir)
+        self.limits, self.isolation = limits, isolation
+        self.loads = []
+        self.worker = None
+        self.generation = 0
+
+    def _ensure_worker(self):
+        if self.worker is None or not self.worker.alive:
+            if self.worker is not None:
+                self.worker.kill()
+            self.worker = Worker(self.submission_dir, self.limits, self.isolation)
+            self.worker.start()
+            self.generation += 1
+            for message, timeout in self.loads:
+                try:
+                    self.worker.request(message, timeout)
+                except StudentFault:
+                    pass  # the load's own outcome was recorded the first time
+        return self.worker
+
+    def load(self, notebook, cells, timeout=DEFAULT_CALL_SECONDS):
+        """Execute (label, source) cells as module ``notebook``; returns {"defined", "failed"}."""
+        message = {"op": "load", "notebook": notebook, "cells": [list(c) for c in cells]}
+        worker = self._ensure_worker()
+        self.loads.append((message, timeout))
+        return worker.request(message, timeout)
+
+    def request(self, message, timeout=DEFAULT_CALL_SECONDS):
+        return self._ensure_worker().request(message, timeout)
+
+    def callback(self, function):
+        return self._ensure_worker().callback(function)
+
+    def close(self):
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

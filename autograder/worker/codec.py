@@ -1,0 +1,163 @@
+"""Data-only wire format between the trusted grader and the worker.
+
+A message is one frame: an 8-byte big-endian length, then an ``.npz``
+archive. The archive holds the message as JSON text (``__message__``) and every
+array it refers to (``a0``, ``a1``, ...). Arrays load with
+``allow_pickle=False``, so no object, class or code can cross in either
+direction; only None, bool, int, float, str, lists, tuples, dicts and numpy
+arrays and scalars, plus opaque references:
+
+* ``Handle(id)`` names an object that lives in the worker (a classifier);
+* ``Callback(id)`` names a function that lives on the trusted side (the ``f``
+  handed to a gradient checker), which the worker may ask the grader to call.
+
+A ``numpy.random.Generator`` crosses as its PCG64 state (plain integers), so
+a function that takes ``rng`` can be called with a seeded generator.
+"""
+from __future__ import annotations
+
+import io
+import json
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+_LENGTH = struct.Struct(">Q")
+MAX_FRAME_BYTES = 1 << 30
+
+
+class CodecError(ValueError):
+    """A value that cannot cross the boundary, or a malformed frame."""
+
+
+@dataclass(frozen=True)
+class Handle:
+    """An object that stays in the worker, referred to by id."""
+
+    id: int
+    type_name: str = ""
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A function that stays on the trusted side, referred to by id."""
+
+    id: int
+
+
+def encode(message):
+    """Bytes of one frame holding ``message``."""
+    arrays = []
+    text = json.dumps(_to_json(message, arrays), allow_nan=True)
+    buffer = io.BytesIO()
+    np.savez(buffer, __message__=np.array(text), **{f"a{i}": a for i, a in enumerate(arrays)})
+    payload = buffer.getvalue()
+    return _LENGTH.pack(len(payload)) + payload
+
+
+def decode(payload):
+    """The message in one frame's payload (without its length prefix)."""
+    try:
+        with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        message = json.loads(str(arrays.pop("__message__")))
+    except Exception as exc:  # any malformed frame is the sender's fault
+        raise CodecError(f"malformed frame: {exc}") from exc
+    return _from_json(message, arrays)
+
+
+def write_frame(stream, message):
+    stream.write(encode(message))
+    stream.flush()
+
+
+def read_frame(stream):
+    """The next message from a binary stream; EOFError when the peer is gone."""
+    header = _read_exactly(stream, _LENGTH.size)
+    (length,) = _LENGTH.unpack(header)
+    if length > MAX_FRAME_BYTES:
+        raise CodecError(f"frame of {length} bytes exceeds the limit")
+    return decode(_read_exactly(stream, length))
+
+
+def _read_exactly(stream, size):
+    chunks, remaining = [], size
+    while remaining:
+        chunk = stream.read(remaining)
+        if not chunk:
+            raise EOFError("the other side closed the connection")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _to_json(value, arrays):
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return {"__float__": repr(value)}  # keeps nan, inf and every bit of the value
+    if isinstance(value, (np.ndarray, np.generic)):
+        array = np.asarray(value)
+        if array.dtype.hasobject or array.dtype.kind not in "biufcUS":
+            raise CodecError(f"arrays of dtype {array.dtype} cannot cross the boundary")
+        arrays.append(array)
+        return {"__array__": len(arrays) - 1, "scalar": isinstance(value, np.generic)}
+    if isinstance(value, list):
+        return [_to_json(item, arrays) for item in value]
+    if isinstance(value, tuple):
+        return {"__tuple__": [_to_json(item, arrays) for item in value]}
+    if isinstance(value, dict):
+        return {"__dict__": [[_to_json(k, arrays), _to_json(v, arrays)] for k, v in value.items()]}
+    if isinstance(value, Handle):
+        return {"__handle__": value.id, "type": value.type_name}
+    if isinstance(value, Callback):
+        return {"__callback__": value.id}
+    if isinstance(value, np.random.Generator):
+        state = value.bit_generator.state
+        if state.get("bit_generator") != "PCG64":
+            raise CodecError("only PCG64 generators (np.random.default_rng) can cross the boundary")
+        return {"__rng__": state}
+    raise CodecError(f"values of type {type(value).__name__} cannot cross the boundary")
+
+
+def _from_json(value, arrays):
+    if isinstance(value, list):
+        return [_from_json(item, arrays) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "__float__" in value:
+        return float(value["__float__"])
+    if "__array__" in value:
+        array = arrays[f"a{value['__array__']}"]
+        return array[()] if value.get("scalar") else array
+    if "__tuple__" in value:
+        return tuple(_from_json(item, arrays) for item in value["__tuple__"])
+    if "__dict__" in value:
+        return {_hashable(_from_json(k, arrays)): _from_json(v, arrays) for k, v in value["__dict__"]}
+    if "__handle__" in value:
+        return Handle(int(value["__handle__"]), str(value.get("type", "")))
+    if "__callback__" in value:
+        return Callback(int(value["__callback__"]))
+    if "__rng__" in value:
+        return _generator(value["__rng__"])
+    raise CodecError(f"unknown tagged value {sorted(value)}")
+
+
+def _generator(state):
+    if not isinstance(state, dict) or state.get("bit_generator") != "PCG64":
+        raise CodecError("only PCG64 generator states are accepted")
+    bit_generator = np.random.PCG64()
+    try:
+        bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as exc:
+        raise CodecError(f"malformed generator state: {exc}") from exc
+    return np.random.Generator(bit_generator)
+
+
+def _hashable(key):
+    if isinstance(key, np.ndarray):
+        raise CodecError("arrays cannot be dict keys")
+    return key

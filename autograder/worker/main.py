@@ -1,0 +1,167 @@
+"""The worker loop: execute a student's definitions, then answer calls into them.
+
+Started by the grader as ``python main.py`` in a sandbox whose only view of
+the grader is this folder. It reads requests from file descriptor 0 and
+answers on file descriptor 1 (see ``codec``); the student's own prints go to
+/dev/null so they can neither reach the grader nor corrupt the channel.
+"""
+import os
+import random
+import sys
+import traceback
+import types
+
+import numpy as np
+
+# Started with ``python -I``: the script's own folder is not on sys.path.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import codec  # noqa: E402
+
+CELL_PREFIX = "<cell "  # compiled cells are named "<cell notebook.ipynb:grade_id>"
+
+
+class Worker:
+    def __init__(self, inbox, outbox):
+        self.inbox, self.outbox = inbox, outbox
+        self.modules = {}
+        self.objects = {}
+
+    # -- the loop -----------------------------------------------------------
+    def serve(self):
+        while True:
+            try:
+                request = codec.read_frame(self.inbox)
+            except EOFError:
+                return
+            self.outbox_reply(self.handle(request))
+
+    def outbox_reply(self, reply):
+        try:
+            codec.write_frame(self.outbox, reply)
+        except codec.CodecError as exc:  # a value that cannot cross: say so instead
+            codec.write_frame(self.outbox, {"ok": False, "error": _error_info(exc)})
+
+    def handle(self, request):
+        op = request.get("op")
+        try:
+            if op == "load":
+                return self.load(request["notebook"], request["cells"], request.get("cwd"))
+            if op == "call":
+                self._seed(request.get("seed", 0))
+                target = self._resolve(request["target"])
+                function = getattr(target, request["method"]) if request.get("method") else target
+                args = [self._incoming(a) for a in request.get("args", [])]
+                kwargs = {k: self._incoming(v) for k, v in request.get("kwargs", {}).items()}
+                value = self._outgoing(function(*args, **kwargs))
+                if request.get("return_args"):  # lets the grader check that inputs were not changed
+                    value = {"value": value, "args": [self._outgoing(a) for a in args],
+                             "kwargs": {k: self._outgoing(v) for k, v in kwargs.items()}}
+                return {"ok": True, "value": value}
+            if op == "getattr":
+                value = getattr(self._resolve(request["target"]), request["name"])
+                if callable(value) and not isinstance(value, np.ndarray):
+                    return {"ok": True, "value": {"callable": True, "type": type(value).__name__}}
+                return {"ok": True, "value": {"callable": False, "value": self._outgoing(value)}}
+            if op == "setattr":
+                setattr(self._resolve(request["target"]), request["name"], self._incoming(request["value"]))
+                return {"ok": True, "value": None}
+            if op == "ping":
+                return {"ok": True, "value": "pong"}
+            return {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}"}}
+        except BaseException as exc:  # the student's code may raise anything, SystemExit included
+            return {"ok": False, "error": _error_info(exc)}
+
+    # -- requests -----------------------------------------------------------
+    def load(self, notebook, cells, cwd=None):
+        """Execute cells (label, source) in a fresh module; a failing cell does not stop the others."""
+        if cwd:
+            os.chdir(cwd)
+        module = types.ModuleType(notebook.replace(".ipynb", ""))
+        module.__file__ = notebook
+        self.modules[notebook] = module
+        failed = {}
+        for label, source in cells:
+            self._seed(0)
+            try:
+                exec(compile(source, f"{CELL_PREFIX}{notebook}:{label}>", "exec"), module.__dict__)
+            except BaseException as exc:
+                failed[label] = _error_info(exc)
+        defined = sorted(name for name in vars(module) if not name.startswith("__"))
+        return {"ok": True, "value": {"defined": defined, "failed": failed}}
+
+    def _resolve(self, target):
+        if isinstance(target, codec.Handle):
+            if target.id not in self.objects:
+                raise LookupError(f"no object {target.id} in the worker")
+            return self.objects[target.id]
+        return self.modules[target]  # a notebook's module, by name
+
+    def _incoming(self, value):
+        if isinstance(value, codec.Callback):
+            return lambda *args, **kwargs: self._call_back(value, args, kwargs)
+        if isinstance(value, codec.Handle):
+            return self._resolve(value)
+        if isinstance(value, list):
+            return [self._incoming(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self._incoming(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self._incoming(v) for k, v in value.items()}
+        return value
+
+    def _outgoing(self, value):
+        """Data as it is; any other object stays here behind a handle."""
+        try:
+            codec.encode(value)
+            return value
+        except codec.CodecError:
+            if isinstance(value, (list, tuple)):
+                converted = [self._outgoing(v) for v in value]
+                return converted if isinstance(value, list) else tuple(converted)
+            if isinstance(value, dict):
+                return {k: self._outgoing(v) for k, v in value.items()}
+            handle = codec.Handle(len(self.objects) + 1, type(value).__name__)
+            self.objects[handle.id] = value
+            return handle
+
+    def _call_back(self, callback, args, kwargs):
+        codec.write_frame(self.outbox, {"op": "callback", "id": callback.id,
+                                        "args": [self._outgoing(a) for a in args],
+                                        "kwargs": {k: self._outgoing(v) for k, v in kwargs.items()}})
+        reply = codec.read_frame(self.inbox)
+        if not reply.get("ok"):
+            raise RuntimeError(reply.get("error", {}).get("message", "the grader's function failed"))
+        return reply["value"]
+
+    @staticmethod
+    def _seed(seed):
+        np.random.seed(seed)
+        random.seed(seed)
+
+
+def _error_info(exc):
+    """What the grader may learn of an exception: its type, message and the student's line."""
+    info = {"type": type(exc).__name__, "message": str(exc)[:500], "cell": None, "line": None}
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.startswith(CELL_PREFIX):
+            info["cell"] = frame.filename[len(CELL_PREFIX):-1]
+            info["line"] = frame.lineno
+    if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(CELL_PREFIX):
+        info["cell"], info["line"] = exc.filename[len(CELL_PREFIX):-1], exc.lineno
+    return info
+
+
+def main():
+    # Keep the protocol on private descriptors; fds 0, 1 and 2 become /dev/null
+    # so nothing the student's code prints or reads touches the channel.
+    inbox = os.fdopen(os.dup(0), "rb", buffering=0)
+    outbox = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    sys.stdout = sys.stderr = open(os.devnull, "w")
+    Worker(inbox, outbox).serve()
+
+
+if __name__ == "__main__":
+    main()
