@@ -1,0 +1,71 @@
+"""The ``autograder`` command: parses arguments and hands over to the module of each verb.
+
+    autograder grade PATH... --out DIR [--jobs N] [--force] [--assignment A]
+    autograder selftest
+
+Errors are one line on stderr and a non-zero exit status only when the grader
+itself could not run; a submission's own faults are in its results.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from autograder.errors import GraderError
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="autograder", description="Grade assignment notebooks with hidden tests.")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    grade = verbs.add_parser("grade", help="grade submissions into a results folder")
+    grade.add_argument("paths", nargs="+", metavar="PATH",
+                       help="notebooks, a folder per student, or an nbgrader submitted/ folder")
+    grade.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
+    grade.add_argument("--assignment", default="assignment1")
+    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                       help="submissions graded at once (default: the number of cores)")
+    grade.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    verbs.add_parser("selftest", help="check that this machine can grade, and how the worker is isolated")
+    return parser
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    try:
+        if args.verb == "grade":
+            if args.jobs < 1:
+                raise GraderError("--jobs must be at least 1")
+            from autograder.batch import grade_batch
+            from autograder.html_report import write_reports
+
+            results = grade_batch(args.paths, args.out, args.assignment, args.jobs, args.force, not args.quiet)
+            write_reports(results, args.out)
+            _print_summary(results, args.out)
+        elif args.verb == "selftest":
+            from autograder.selftest import selftest
+
+            return selftest()
+    except GraderError as exc:
+        print(f"autograder: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("autograder: interrupted; results graded so far are kept, run again to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _print_summary(results, out):
+    counts = {}
+    for result in results:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    statuses = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(f"{len(results)} submission(s): {statuses}; results in {out}")
+    for result in results:
+        if result["status"] == "grader_error":
+            print(f"  grader error for {result['student']}: {result.get('error', '')}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

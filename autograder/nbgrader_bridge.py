@@ -1,0 +1,58 @@
+"""nbgrader's autograde step scored by the kit's engine instead of the student's kernel.
+
+``KitAutograde`` replaces nbgrader's ``Execute`` preprocessor (see
+``nbgrader_config.py``). For the notebook being autograded it runs the same
+``grade_submission`` as ``autograder grade`` and writes into every grade cell
+exactly what nbgrader reads as a score: one ``stdout`` stream with the
+student-safe messages and one ``execute_result`` whose ``text/plain`` is a
+plain float no larger than the cell's points. Nothing the student's code
+prints reaches the cell, so stderr warnings cannot zero it, and the
+student's code never runs in nbgrader's process.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from nbformat.v4 import new_output
+from traitlets import Unicode
+
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from autograder.errors import GraderError
+
+
+def cell_outputs(score, points, messages):
+    """The outputs of a grade cell that nbgrader reads as ``score`` out of ``points``."""
+    outputs = []
+    if messages:
+        outputs.append(new_output("stream", name="stdout", text="".join(f"{m}\n" for m in messages)))
+    value = min(max(score, 0.0), points)
+    outputs.append(new_output("execute_result", data={"text/plain": repr(float(value))}, execution_count=1))
+    return outputs
+
+
+class KitAutograde(NbGraderPreprocessor):
+    """Score a notebook's grade cells with the kit's hidden suites."""
+
+    assignment = Unicode("", help="Assignment id; default: the one nbgrader is autograding").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        folder = Path(resources["metadata"]["path"])
+        name = f"{resources['unique_key']}.ipynb"
+        assignment = self.assignment or resources["nbgrader"]["assignment"]
+        from autograder.pipeline import grade_submission  # heavy; only when nbgrader really autogrades
+
+        result = grade_submission(folder, assignment, student=resources["nbgrader"]["student"], notebooks=[name])
+        if result.status == "grader_error":
+            # Raising makes nbgrader record a failed autograde, never a zero for the student.
+            raise GraderError(f"the kit could not grade {name} of {result.student}: {result.error}")
+        scores = result.cells()
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+                continue
+            score, _ = scores.get((name, meta["grade_id"]), (0.0, 0.0))
+            messages = [t.message for t in result.tests if t.grade_id == meta["grade_id"] and t.status != "passed"]
+            cell.outputs = cell_outputs(score, float(meta.get("points", 0)), messages)
+            cell.execution_count = 1
+        return nb, resources
