@@ -8,6 +8,7 @@ folder (so ``load_notebook`` finds its siblings) and parses the line back.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ import nbformat
 from nbclient import NotebookClient
 
 MARKER = "__KIT_SUMMARY__"
+_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _REPORT_CELL = f"""
 import json as _kit_json, resource as _kit_resource
 print({MARKER!r} + _kit_json.dumps({{
@@ -77,7 +79,8 @@ def run_notebook(path, timeout=600, kernel_name="python3"):
     )
     start = time.perf_counter()
     try:
-        client.execute()
+        # One BLAS thread: run times stay comparable on a shared 2-core machine.
+        client.execute(env={**os.environ, **{name: "1" for name in _THREAD_VARS}})
     except Exception as exc:  # nbclient raises CellExecutionError, DeadKernelError, timeouts
         raise NotebookRunError(f"{path.name} failed: {exc}") from exc
     seconds = time.perf_counter() - start

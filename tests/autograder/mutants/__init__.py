@@ -1,0 +1,59 @@
+"""A catalog of wrong and of correct-but-different implementations, to prove the hidden suites' strength.
+
+Each entry edits one definition cell of the reference solution (a text
+replacement that must match exactly once, or a whole new cell source). A
+``Mutant`` must lose points on the first of its ``breaks`` targets and keep
+full marks everywhere outside ``breaks``; an ``Alternative`` must keep full marks.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+NOTEBOOK_MODULES = ("gradient_check", "knn", "svm", "softmax", "two_layer_net")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A change to one definition cell of ``notebook``."""
+
+    name: str
+    notebook: str
+    cell: str
+    old: str = ""
+    new: str = ""
+    source: str = ""
+
+    def apply(self, source):
+        if self.source:
+            return self.source
+        count = source.count(self.old)
+        if count != 1:
+            raise AssertionError(f"{self.name}: {self.old!r} occurs {count} times in cell {self.cell!r}")
+        return source.replace(self.old, self.new)
+
+
+@dataclass(frozen=True)
+class Mutant(Edit):
+    """A wrong implementation; ``breaks[0]`` must lose points, nothing outside ``breaks`` may."""
+
+    breaks: tuple = ()
+    mistake: str = ""  # a phrase the feedback of breaks[0] must contain, for a known mistake
+
+
+@dataclass(frozen=True)
+class Alternative(Edit):
+    """A correct implementation that differs from the reference; it must score full marks."""
+
+
+def catalog():
+    """(mutants, alternatives) of every notebook that has a catalog module."""
+    mutants, alternatives = [], []
+    for name in NOTEBOOK_MODULES:
+        try:
+            module = importlib.import_module(f"tests.autograder.mutants.{name}")
+        except ModuleNotFoundError:
+            continue
+        mutants += module.MUTANTS
+        alternatives += getattr(module, "ALTERNATIVES", [])
+    return mutants, alternatives

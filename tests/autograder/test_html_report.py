@@ -1,0 +1,266 @@
+"""Tests of autograder.html_report: feedback pages and the instructor report, on made-up results."""
+import base64
+import io
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from autograder.html_report import (
+    GRADER_ERROR_NOTE, INVALID_NOTE, TOP_MISTAKES, common_mistakes, feedback_html, pass_rates,
+    write_reports,
+)
+
+# (notebook, target, test names); every target is worth 4 points, shared by its tests.
+TARGETS = [
+    ("knn.ipynb", "KNearestNeighbor.compute_distances_no_loops", ["shape", "matches_reference"]),
+    ("knn.ipynb", "KNearestNeighbor.predict_labels", ["majority_vote", "ties_go_to_smallest_label"]),
+    ("svm.ipynb", "svm_loss_vectorized", ["loss_matches_reference", "gradient_matches_reference"]),
+    ("softmax.ipynb", "softmax_loss_vectorized", ["numerically_stable", "gradient_matches_reference"]),
+]
+MISTAKES = ["it looks like you forgot to divide by N", "dW has shape (3, 5); expected one of shape (5, 3)",
+            "your code raised IndexError", "it looks like the margin is 0 instead of 1"]
+
+
+def make_test(notebook, target, name, passed, message="", points=2.0):
+    """One test entry of the result JSON."""
+    return {
+        "id": f"{notebook.removesuffix('.ipynb')}.{target}.{name}", "notebook": notebook, "target": target,
+        "grade_id": f"test_{target}", "score": points if passed else 0.0, "max_score": points,
+        "status": "passed" if passed else "failed", "message": message,
+    }
+
+
+def make_result(student, tests, status="graded", **extra):
+    """A result dict whose score is the sum of its tests'."""
+    return {
+        "student": student, "assignment": "assignment1", "status": status,
+        "score": sum(t["score"] for t in tests), "max_score": sum(t["max_score"] for t in tests),
+        "grader_version": "0.1.0+abc123", "tests": tests, **extra,
+    }
+
+
+def make_batch(count=20, seed=0):
+    """``count`` graded students with varied skill, plus one invalid submission and one grader error."""
+    rng = np.random.default_rng(seed)
+    results = []
+    for index in range(count):
+        skill = rng.uniform(0.1, 1.0)
+        tests = []
+        for notebook, target, names in TARGETS:
+            for name in names:
+                passed = bool(rng.random() < skill)
+                message = "" if passed else f"{name.replace('_', ' ')} — {MISTAKES[rng.integers(len(MISTAKES))]}"
+                tests.append(make_test(notebook, target, name, passed, message))
+        results.append(make_result(f"student{index:02d}", tests))
+    results.append(make_result("nobody", [], status="invalid_submission",
+                               problems={"svm.ipynb": "svm.ipynb is not valid JSON"}))
+    results.append(make_result("unlucky", [], status="grader_error", error="worker failed to start"))
+    return results
+
+
+class _Elements(HTMLParser):
+    """The attributes of every <img> and <a> of a page, in order."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.images, self.links = [], []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs))
+        elif tag == "a":
+            self.links.append(dict(attrs))
+
+
+def decoded_png(img):
+    """The PNG bytes of an <img> whose src is a base64 data URL."""
+    prefix = "data:image/png;base64,"
+    assert img["src"].startswith(prefix)
+    return base64.b64decode(img["src"][len(prefix):], validate=True)
+
+
+# --- feedback pages ----------------------------------------------------------
+
+def test_feedback_page_shows_each_test_message_and_score():
+    tests = [make_test("svm.ipynb", "svm_loss_vectorized", "loss_matches_reference", True, points=1.5),
+             make_test("svm.ipynb", "svm_loss_vectorized", "gradient_matches_reference", False,
+                       "gradient matches reference — it looks like you forgot to divide by N", points=2.5)]
+    page = feedback_html(make_result("alice", tests))
+    assert "it looks like you forgot to divide by N" in page
+    assert "1.5 / 1.5" in page and "0 / 2.5" in page  # each test's score
+    assert "1.5 / 4" in page  # the target's and the total
+    assert "svm_loss_vectorized" in page and "gradient matches reference" in page
+
+
+def test_feedback_page_escapes_html_in_messages_and_names():
+    tests = [make_test("svm.ipynb", "svm_loss_vectorized", "loss", False, "<script>alert(1)</script>")]
+    page = feedback_html(make_result("<b>mallory</b>", tests, problems={"x.ipynb": "<img src=x>"}))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;b&gt;mallory&lt;/b&gt;" in page and "&lt;img src=x&gt;" in page
+    assert "<script" not in page and "<b>" not in page and "<img" not in page
+
+
+def test_grader_error_page_shows_the_regrade_note_and_no_zero_score():
+    tests = [make_test("svm.ipynb", "svm_loss_vectorized", "loss", False, "the check crashed")]
+    page = feedback_html(make_result("bob", tests, status="grader_error", error="Traceback: secret path"))
+    assert GRADER_ERROR_NOTE in page
+    assert "0 / " not in page  # neither a total nor a test shown as zero
+    assert "not graded yet" in page
+    assert "secret path" not in page  # the grader's error is for the instructor
+
+
+def test_invalid_submission_page_lists_problems_and_explains():
+    result = make_result("carol", [], status="invalid_submission",
+                         problems={"svm.ipynb": "svm.ipynb is missing from the submission"})
+    page = feedback_html(result)
+    assert INVALID_NOTE in page
+    assert "svm.ipynb is missing from the submission" in page
+    # Problems come before anything else the page says about the notebooks.
+    assert page.index("svm.ipynb is missing") < page.index("Grader version")
+
+
+# --- instructor report -------------------------------------------------------
+
+def test_report_embeds_both_plots_as_nonblank_pngs(tmp_path):
+    report = write_reports(make_batch(), tmp_path)
+    images = {img["id"]: img for img in _Elements(report.read_text(encoding="utf-8")).images}
+    assert set(images) == {"score-histogram", "pass-rate"}
+    for img in images.values():
+        data = decoded_png(img)
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        pixels = imread(io.BytesIO(data))
+        # The <img> is sized to the PNG's pixels, so the browser never rescales it.
+        assert pixels.shape[:2] == (int(img["height"]), int(img["width"]))
+        assert pixels[..., :3].var() > 0.01  # a blank figure has (almost) no variance
+        assert len(img["alt"]) > 20
+
+
+def test_report_histogram_counts_only_graded_submissions(tmp_path):
+    report = write_reports(make_batch(count=7), tmp_path)
+    images = {img["id"]: img for img in _Elements(report.read_text(encoding="utf-8")).images}
+    assert "of 7 graded submissions" in images["score-histogram"]["alt"]
+
+
+def test_report_counts_graded_invalid_and_grader_errors_and_names_versions(tmp_path):
+    results = make_batch(count=5)
+    results[0]["grader_version"] = "0.2.0+def456"
+    page = write_reports(results, tmp_path).read_text(encoding="utf-8")
+    assert "<strong>5</strong> graded" in page
+    assert "<strong>1</strong> invalid" in page and "<strong>1</strong> grader errors" in page
+    assert "0.1.0+abc123" in page and "0.2.0+def456" in page
+    assert "worker failed to start" in page  # the instructor sees why a regrade is needed
+
+
+def test_common_mistakes_counts_students_per_target_and_mistake(tmp_path):
+    divide = "loss matches reference — it looks like you forgot to divide by N"
+    results = [
+        # ann fails two tests with the same mistake: she counts once.
+        make_result("ann", [make_test("svm.ipynb", "svm_loss_vectorized", "loss", False, divide),
+                            make_test("svm.ipynb", "svm_loss_vectorized", "grad", False,
+                                      "gradient matches — it looks like you forgot to divide by N")]),
+        make_result("ben", [make_test("svm.ipynb", "svm_loss_vectorized", "loss", False, divide),
+                            make_test("knn.ipynb", "KNearestNeighbor.train", "stores", False,
+                                      "train stores the training data")]),
+        make_result("cat", [make_test("svm.ipynb", "svm_loss_vectorized", "loss", False, divide),
+                            make_test("knn.ipynb", "KNearestNeighbor.train", "stores", False,
+                                      "train stores the training data")]),
+        # The same mistake on another target is another row.
+        make_result("dan", [make_test("softmax.ipynb", "softmax_loss_vectorized", "loss", False, divide),
+                            make_test("svm.ipynb", "svm_loss_vectorized", "loss", True, "ignored")]),
+        # A grader error is not the student's mistake.
+        make_result("eve", [make_test("svm.ipynb", "svm_loss_vectorized", "loss", False, divide)],
+                    status="grader_error"),
+    ]
+    assert common_mistakes(results) == [
+        ("it looks like you forgot to divide by N", "svm_loss_vectorized", 3),
+        ("train stores the training data", "KNearestNeighbor.train", 2),
+        ("it looks like you forgot to divide by N", "softmax_loss_vectorized", 1),
+    ]
+    page = write_reports(results, tmp_path).read_text(encoding="utf-8")
+    row = ('<tr><td>it looks like you forgot to divide by N</td><td><code>svm_loss_vectorized</code></td>'
+           '<td class="num">3</td></tr>')
+    assert row in page
+
+
+def test_common_mistakes_keeps_the_most_common_fifteen():
+    rng = np.random.default_rng(1)
+    results = []
+    for index in range(30):
+        # Student i makes mistakes 0..i % 20, so mistake k is made by more students the smaller k is.
+        tests = [make_test("svm.ipynb", "svm_loss_vectorized", f"t{k}", False, f"check — mistake {k:02d}")
+                 for k in range(index % 20 + 1)]
+        rng.shuffle(tests)
+        results.append(make_result(f"s{index}", tests))
+    rows = common_mistakes(results)
+    assert len(rows) == TOP_MISTAKES
+    assert [mistake for mistake, _, _ in rows] == [f"mistake {k:02d}" for k in range(TOP_MISTAKES)]
+    assert [count for _, _, count in rows] == sorted((count for _, _, count in rows), reverse=True)
+
+
+def test_pass_rate_is_the_fraction_of_graded_submissions_with_full_marks():
+    target = ("svm.ipynb", "svm_loss_vectorized")
+    results = [
+        make_result("a", [make_test(*target, "x", True), make_test(*target, "y", True)]),
+        make_result("b", [make_test(*target, "x", True), make_test(*target, "y", False)]),  # partial credit
+        make_result("c", [make_test(*target, "x", False), make_test(*target, "y", False)]),
+        make_result("d", [make_test(*target, "x", True), make_test(*target, "y", True)]),
+        make_result("e", [], status="invalid_submission"),
+    ]
+    assert pass_rates(results) == [(target, pytest.approx(0.5))]
+
+
+def test_report_links_to_feedback_files_that_exist(tmp_path):
+    results = make_batch(count=6)
+    report = write_reports(results, tmp_path)
+    hrefs = [a["href"] for a in _Elements(report.read_text(encoding="utf-8")).links]
+    assert len(hrefs) == len(results)
+    for href in hrefs:
+        page = report.parent / href
+        assert page.is_file()
+        assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_students_whose_names_clean_to_the_same_file_get_distinct_pages(tmp_path):
+    results = [make_result("a b", [make_test("svm.ipynb", "svm_loss_vectorized", "x", True)]),
+               make_result("a_b", [make_test("svm.ipynb", "svm_loss_vectorized", "x", False, "m")])]
+    write_reports(results, tmp_path)
+    pages = sorted(p.name for p in (tmp_path / "feedback").iterdir())
+    assert pages == ["a_b-2.html", "a_b.html"]
+
+
+def test_empty_input_writes_a_report_saying_nothing_is_graded(tmp_path):
+    report = write_reports([], tmp_path / "out")
+    assert report == tmp_path / "out" / "report.html"
+    page = report.read_text(encoding="utf-8")
+    assert "Nothing has been graded yet" in page
+    assert not _Elements(page).images
+
+
+def test_report_without_graded_submissions_has_no_plots(tmp_path):
+    results = [make_result("x", [], status="invalid_submission"), make_result("y", [], status="grader_error")]
+    page = write_reports(results, tmp_path).read_text(encoding="utf-8")
+    assert not _Elements(page).images
+    assert "no score plots" in page
+
+
+def test_write_reports_leaves_no_pyplot_figures_open(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    write_reports(make_batch(count=3), tmp_path)
+    assert plt.get_fignums() == []
+
+
+def test_pages_need_no_external_resources_or_javascript(tmp_path):
+    report = write_reports(make_batch(count=3), tmp_path)
+    for page in [report, *(tmp_path / "feedback").iterdir()]:
+        text = page.read_text(encoding="utf-8")
+        assert "<script" not in text and "<link" not in text
+        assert "http://" not in text and "https://" not in text
+        assert all(img["src"].startswith("data:") for img in _Elements(text).images)
