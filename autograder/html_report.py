@@ -41,6 +41,10 @@ table { border-collapse: collapse; width: 100%; margin: 0.6em 0; }
 th, td { border: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
 thead th { background: #f4f4f4; }
 tr.target th { background: #fafafa; }
+table.tests { table-layout: fixed; }  /* the same columns in every notebook's table */
+table.tests col.name { width: 26%; } table.tests col.result { width: 10%; }
+table.tests col.score { width: 9%; }
+td { overflow-wrap: anywhere; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 .total { font-size: 1.3em; }
 .note { border-left: 4px solid #888; background: #f6f6f6; padding: 0.6em 1em; }
@@ -149,9 +153,10 @@ def _notebook_html(notebook, tests):
                 f"<tr><td>{_e(_test_name(test))}</td><td>{_badge(test['status'])}</td>"
                 f"<td>{_e(test.get('message') or '')}</td>"
                 f'<td class="num">{_points(test["score"], test["max_score"])}</td></tr>')
-    head = "<thead><tr><th>Test</th><th>Result</th><th>Message</th><th class=\"num\">Score</th></tr></thead>"
-    return (f"<h2>{_e(notebook)} <span class=\"muted\">({total})</span></h2>"
-            f"<table>{head}<tbody>{''.join(rows)}</tbody></table>")
+    head = ('<colgroup><col class="name"><col class="result"><col><col class="score"></colgroup>'
+            '<thead><tr><th>Test</th><th>Result</th><th>Message</th><th class="num">Score</th></tr></thead>')
+    return (f'<h2>{_e(notebook)} <span class="muted">({total})</span></h2>'
+            f'<table class="tests">{head}<tbody>{"".join(rows)}</tbody></table>')
 
 
 def _test_name(test):

@@ -125,3 +125,10 @@ def test_a_notebook_loading_a_sibling_finds_it_next_to_itself_from_any_working_d
     ])
     monkeypatch.chdir(tmp_path.parent)
     assert load_notebook(tmp_path / "child.ipynb").Child.KIND == "base"
+
+
+def test_source_of_loaded_functions_is_available_to_inspect(notebook):
+    import inspect
+
+    module = load_notebook("demo", directory=notebook)
+    assert "math.pi * r ** 2" in inspect.getsource(inspect.unwrap(module.area))

@@ -12,6 +12,7 @@ import ast
 import contextvars
 import functools
 import inspect
+import linecache
 import types
 from pathlib import Path
 
@@ -182,8 +183,12 @@ def load_notebook(name, directory=None):
 
 def _execute_cells(module, cells, notebook):
     for label, source in cells:
+        filename = f"{notebook}[{label}]"
+        plain = python_source(source)
+        # Registered so that tracebacks and inspect.getsource can show the cell's lines.
+        linecache.cache[filename] = (len(plain), None, plain.splitlines(True), filename)
         try:
-            code = compile(python_source(source), f"{notebook}[{label}]", "exec")
+            code = compile(plain, filename, "exec")
             exec(code, module.__dict__)
         except Exception as exc:
             raise NotebookLoadError(

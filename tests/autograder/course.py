@@ -1,0 +1,50 @@
+"""A real nbgrader course in a scratch folder, driven through nbgrader's command line."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.notebooks import ASSIGNMENT, ROOT
+
+
+class Course:
+    """``solutions/`` and ``nbgrader_config.py`` of this repository in ``folder``, with a real gradebook."""
+
+    def __init__(self, folder):
+        self.root = Path(folder)
+        self.root.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / "nbgrader_config.py", self.root)
+        shutil.copytree(ROOT / "solutions" / ASSIGNMENT, self.root / "solutions" / ASSIGNMENT)
+
+    def nbgrader(self, *args, timeout=900):
+        """Run ``nbgrader ARGS`` in the course; returns the CompletedProcess (raises on failure)."""
+        # nbgrader needs alembic on PATH to create the gradebook.
+        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+        done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=self.root, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        return done
+
+    def submit(self, student, folder):
+        """Place a student's notebooks where nbgrader collects them."""
+        target = self.root / "submitted" / student / ASSIGNMENT
+        shutil.copytree(folder, target)
+        return target
+
+    def grade_cell_scores(self, student):
+        """{(notebook file, grade_id): score} that nbgrader recorded in the gradebook for autograded cells."""
+        from nbgrader.api import Gradebook
+
+        scores = {}
+        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gradebook:
+            submission = gradebook.find_submission(ASSIGNMENT, student)
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    # Autograded code cells only; inline questions await a human.
+                    if grade.cell_type == "code" and grade.auto_score is not None:
+                        scores[(f"{notebook.name}.ipynb", grade.name)] = grade.score
+        return scores

@@ -1,0 +1,73 @@
+"""nbgrader autograde, routed through the kit's engine, records the batch grader's scores, cell by cell."""
+import html
+
+import pytest
+
+from autograder.batch import grade_batch
+from autograder.score import TestResult, cell_scores
+from tests.autograder.course import Course
+from tests.autograder.mutants import catalog
+from tests.autograder.submissions import make_edited_submission
+from tests.notebooks import ASSIGNMENT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory, fresh_release, reference_submission):
+    """A course with three submissions, autograded, with feedback generated and grades exported."""
+    course = Course(tmp_path_factory.mktemp("course") / "course")
+    course.nbgrader("generate_assignment", ASSIGNMENT, "--force")
+    mutants, _ = catalog()
+    buggy = make_edited_submission(tmp_path_factory.mktemp("buggy") / "buggy", reference_submission, mutants[0])
+    for student, folder in (("ada", reference_submission), ("blank", fresh_release), ("bugs", buggy)):
+        course.submit(student, folder)
+    course.nbgrader("autograde", ASSIGNMENT, "--create", "--force")
+    course.nbgrader("generate_feedback", ASSIGNMENT, "--force")
+    course.nbgrader("export")
+    return course
+
+
+@pytest.fixture(scope="module")
+def batch(course, tmp_path_factory):
+    out = tmp_path_factory.mktemp("batch")
+    results = grade_batch([course.root / "submitted"], out, jobs=2, progress=False)
+    return {result["student"]: result for result in results}
+
+
+@pytest.mark.parametrize("student", ["ada", "blank", "bugs"])
+def test_nbgrader_records_the_batch_graders_score_for_every_grade_cell(course, batch, student):
+    ours = cell_scores([TestResult(**test) for test in batch[student]["tests"]])
+    theirs = course.grade_cell_scores(student)
+    assert set(theirs) == set(ours)
+    assert {key: pytest.approx(score) for key, (score, _) in ours.items()} == theirs
+
+
+def test_the_three_submissions_get_different_totals(batch):
+    scores = {student: result["score"] for student, result in batch.items()}
+    assert scores["ada"] == batch["ada"]["max_score"] > scores["bugs"] > scores["blank"] == 0
+
+
+def test_exported_grades_match_the_batch_totals(course, batch):
+    import csv
+
+    with open(course.root / "grades.csv") as handle:
+        exported = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(handle)}
+    # nbgrader's totals add the manually graded inline questions, still ungraded (0).
+    assert exported == {student: pytest.approx(result["score"]) for student, result in batch.items()}
+
+
+def test_feedback_holds_no_hidden_test_code(course):
+    from autograder.compare import HIDDEN_TESTS
+
+    hidden_lines = {
+        line.strip() for path in (HIDDEN_TESTS / ASSIGNMENT).glob("test_*.py")
+        for line in path.read_text().splitlines()
+        if len(line.strip()) > 30 and not line.strip().startswith(("#", '"""', "from ", "import "))
+    }
+    pages = list((course.root / "feedback").rglob("*.html"))
+    assert len(pages) >= 3, "generate_feedback wrote too little"
+    for page in pages:
+        text = html.unescape(page.read_text())
+        assert "BEGIN HIDDEN TESTS" not in text and "hidden_tests" not in text
+        assert [line for line in hidden_lines if line in text] == []
