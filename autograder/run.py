@@ -19,7 +19,7 @@ from autograder.errors import RunError
 from autograder.sandbox import Limits, apply_limits, detect, worker_command
 from autograder.worker import codec
 
-DEFAULT_CALL_SECONDS = 20.0
+DEFAULT_CALL_SECONDS = 10.0
 START_SECONDS = 60.0
 
 
@@ -167,12 +167,23 @@ class Worker:
     close = kill
 
 
+def _function_key(message):
+    """Which student function a call request runs (module-level functions and class methods)."""
+    if message.get("op") != "call":
+        return None
+    target = message.get("target")
+    owner = target if isinstance(target, str) else getattr(target, "type_name", "")
+    return (owner, message.get("method"))
+
+
 class StudentSession:
     """A submission's code in a worker, restarted and reloaded after a fault.
 
     ``load`` requests are remembered and replayed into a fresh worker, so a
     test after a timeout or crash runs against a clean copy of the code.
     Objects created before a restart are gone; using them raises ``StudentCrash``.
+    A function that timed out once is not called again in this session: later
+    calls fail at once, so a hanging function costs its tests, not minutes.
     """
 
     def __init__(self, submission_dir, limits=None, isolation=None):
@@ -181,6 +192,7 @@ class StudentSession:
         self.loads = []
         self.worker = None
         self.generation = 0
+        self.hung = set()
 
     def _ensure_worker(self):
         if self.worker is None or not self.worker.alive:
@@ -204,7 +216,15 @@ class StudentSession:
         return worker.request(message, timeout)
 
     def request(self, message, timeout=DEFAULT_CALL_SECONDS):
-        return self._ensure_worker().request(message, timeout)
+        key = _function_key(message)
+        if key in self.hung:
+            raise StudentTimeout("your code did not finish in time in an earlier test, so it was not run again")
+        try:
+            return self._ensure_worker().request(message, timeout)
+        except StudentTimeout:
+            if key:
+                self.hung.add(key)
+            raise
 
     def callback(self, function):
         return self._ensure_worker().callback(function)

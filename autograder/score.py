@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 class TestResult:
     """One hidden test's result, as reported (see DESIGN.md, result JSON)."""
 
+    __test__ = False  # not a pytest test class, despite its name
+
     id: str
     notebook: str
     target: str

@@ -1,49 +1,112 @@
-"""The main job, end to end on the embedded dataset.
+"""The main job, end to end on the embedded dataset: the whole instructor workflow.
 
-1. Regenerate the student release from ``solutions/`` with nbgrader.
-2. Check the release for leaks.
-3. Execute every solution notebook headless and print one line per notebook
-   with its headline results, run time and peak memory.
+1. Regenerate the student release from ``solutions/`` with nbgrader, check it for leaks.
+2. Run every solution notebook headless: one line per notebook with its headline
+   results, run time and peak memory.
+3. Grade the committed example class (``examples/class/``: reference, blank, partial,
+   buggy, broken) with ``autograder grade`` and with ``nbgrader autograde`` routed
+   through the same engine, print both scores side by side, and write the reports.
 
-Usage: ``python -m scripts.demo`` (``make demo``). Exit status 1 if a step fails.
+Usage: ``python -m scripts.demo [--out out/demo]`` (``make demo``). Exit status 1 if a step fails.
 """
 from __future__ import annotations
 
+import argparse
+import csv
+import shutil
 import sys
 import time
 from pathlib import Path
 
+from autograder.batch import grade_batch
+from autograder.html_report import write_reports
+from scripts.course import Course
 from scripts.leak_check import find_leaks
+from scripts.make_examples import EXAMPLES
 from scripts.notebook_runner import NotebookRunError, run_notebook
 from scripts.release import ASSIGNMENT, ROOT, generate_release
 
 NOTEBOOKS = ("knn", "gradient_check", "svm", "softmax", "two_layer_net")
 
 
-def main():
-    start = time.perf_counter()
-    print("1/3 generating the student release with nbgrader ...", flush=True)
+def release_step():
     release = generate_release()
     print(f"    {release.relative_to(ROOT)}: {', '.join(sorted(p.name for p in release.glob('*.ipynb')))}")
-
-    print("2/3 checking what ships to students for leaks ...", flush=True)
     leaks = find_leaks()
     for leak in leaks:
         print(f"    LEAK {leak}")
-    if leaks:
-        return 1
-    print("    no leaks")
+    print("    no leaks" if not leaks else f"    {len(leaks)} leak(s)")
+    return not leaks
 
-    print(f"3/3 running the solution notebooks headless ({len(NOTEBOOKS)}) ...", flush=True)
-    failed = 0
+
+def notebooks_step():
+    ok = True
     for name in NOTEBOOKS:
-        path = ROOT / "solutions" / ASSIGNMENT / f"{name}.ipynb"
         try:
-            print("    " + run_notebook(path).headline(), flush=True)
+            print("    " + run_notebook(ROOT / "solutions" / ASSIGNMENT / f"{name}.ipynb").headline(), flush=True)
         except NotebookRunError as exc:
-            failed += 1
+            ok = False
             print(f"    {name:<15} FAILED: {str(exc).splitlines()[0]}", flush=True)
-    print(f"done in {time.perf_counter() - start:.0f} s" + (f"; {failed} notebook(s) failed" if failed else ""))
+    return ok
+
+
+def grading_step(out):
+    """Grade the example class both ways; returns True when the two agree for every student."""
+    submitted = out / "course" / "submitted"
+    for student in sorted(p for p in EXAMPLES.iterdir() if p.is_dir()):
+        shutil.copytree(student, submitted / student.name / ASSIGNMENT)
+
+    start = time.perf_counter()
+    results = grade_batch([submitted], out / "autograder", progress=True)
+    report = write_reports(results, out / "autograder")
+    kit_seconds = time.perf_counter() - start
+
+    course = Course(out / "course")
+    start = time.perf_counter()
+    course.nbgrader("generate_assignment", ASSIGNMENT, "--force")
+    course.nbgrader("autograde", ASSIGNMENT, "--create", "--force")
+    course.nbgrader("generate_feedback", ASSIGNMENT, "--force")
+    course.nbgrader("export")
+    nbgrader_seconds = time.perf_counter() - start
+    with open(course.root / "grades.csv") as handle:
+        exported = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(handle)}
+
+    print(f"    {'student':<10} {'autograder':>10} {'nbgrader':>9} {'max':>6}  status")
+    agree = True
+    for result in results:
+        theirs = exported.get(result["student"])
+        same = theirs is not None and abs(theirs - result["score"]) < 1e-6
+        agree &= same or result["status"] != "graded"
+        shown = "-" if theirs is None else f"{theirs:.2f}"
+        print(f"    {result['student']:<10} {result['score']:>10.2f} {shown:>9} {result['max_score']:>6.1f}"
+              f"  {result['status']}{'' if same else '  (differs)'}")
+    print(f"    autograder grade: {kit_seconds:.1f} s; nbgrader autograde + feedback + export: {nbgrader_seconds:.1f} s")
+    print(f"    instructor report: {report}")
+    print(f"    feedback: {out / 'autograder' / 'feedback'}; nbgrader feedback: {course.root / 'feedback'}")
+    return agree
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "out" / "demo")
+    args = parser.parse_args(argv)
+    out = args.out.resolve()
+    if out.exists():
+        shutil.rmtree(out)
+    start = time.perf_counter()
+    steps = [
+        ("generating the student release with nbgrader and checking it for leaks", release_step),
+        (f"running the {len(NOTEBOOKS)} solution notebooks headless", notebooks_step),
+        ("grading the example class with autograder and with nbgrader", lambda: grading_step(out)),
+    ]
+    failed = []
+    for number, (title, step) in enumerate(steps, 1):
+        print(f"{number}/{len(steps)} {title} ...", flush=True)
+        if not step():
+            failed.append(title)
+    print(f"done in {time.perf_counter() - start:.0f} s; everything is under {out}")
+    for title in failed:
+        print(f"FAILED: {title}")
     return 1 if failed else 0
 
 

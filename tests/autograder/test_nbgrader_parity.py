@@ -5,7 +5,7 @@ import pytest
 
 from autograder.batch import grade_batch
 from autograder.score import TestResult, cell_scores
-from tests.autograder.course import Course
+from scripts.course import Course
 from tests.autograder.mutants import catalog
 from tests.autograder.submissions import make_edited_submission
 from tests.notebooks import ASSIGNMENT

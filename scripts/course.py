@@ -1,4 +1,4 @@
-"""A real nbgrader course in a scratch folder, driven through nbgrader's command line."""
+"""A real nbgrader course in a folder, built from this repository and driven through nbgrader's command line."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.notebooks import ASSIGNMENT, ROOT
+from scripts.release import ASSIGNMENT, ROOT
 
 
 class Course:
@@ -16,6 +16,7 @@ class Course:
     def __init__(self, folder):
         self.root = Path(folder)
         self.root.mkdir(parents=True, exist_ok=True)
+        # The kit's config: source and release folders, and the engine as nbgrader's scorer.
         shutil.copy2(ROOT / "nbgrader_config.py", self.root)
         shutil.copytree(ROOT / "solutions" / ASSIGNMENT, self.root / "solutions" / ASSIGNMENT)
 
