@@ -26,8 +26,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Regenerates the student release and the example class from solutions/.
 release: $(STAMP)
 	$(BIN)/python -m scripts.release
+	$(BIN)/python -m scripts.make_examples
 
 leak-check: $(STAMP)
 	$(BIN)/python -m scripts.leak_check

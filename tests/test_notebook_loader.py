@@ -31,7 +31,8 @@ def notebook(tmp_path):
         _cell("raise RuntimeError('tuning must not run')", "tune_best_area", solution=True),
         _cell(
             "class Shape:\n    def perimeter(self):\n        raise NotImplementedError('TODO')\n"
-            "    def twice(self):\n        return 2 * self.perimeter()",
+            "    def twice(self):\n        return 2 * self.perimeter()\n"
+            "    def area(self):\n        raise NotImplementedError('subclasses define the area')",
             "shape", solution=True,
         ),
     ])
@@ -132,3 +133,9 @@ def test_source_of_loaded_functions_is_available_to_inspect(notebook):
 
     module = load_notebook("demo", directory=notebook)
     assert "math.pi * r ** 2" in inspect.getsource(inspect.unwrap(module.area))
+
+
+def test_a_deliberate_not_implemented_error_keeps_its_own_message(notebook):
+    module = load_notebook("demo", directory=notebook)
+    with pytest.raises(NotImplementedError, match="^subclasses define the area$"):
+        module.Shape().area()

@@ -215,8 +215,11 @@ def _naming_wrapper(func, notebook):
         try:
             return func(*args, **kwargs)
         except NotImplementedError as exc:
-            if getattr(exc, "kit_named", False):
-                raise  # already named by the function that really is unfinished
+            # Only the release's stubs ("TODO: ...", or nbgrader's bare default) are unfinished
+            # TODOs; a deliberate NotImplementedError (an abstract method) passes through.
+            unfinished = not exc.args or str(exc.args[0]).startswith("TODO")
+            if getattr(exc, "kit_named", False) or not unfinished:
+                raise
             error = NotImplementedError(
                 f"{func.__qualname__} in {notebook} is not implemented yet: "
                 f"complete its TODO in {notebook}, save it, and run this cell again"
