@@ -30,7 +30,7 @@ class RemoteObject:
         return f"<student {self._label}>"
 
     def _check_alive(self):
-        if isinstance(self._target, Handle) and self._session.generation != self._generation:
+        if isinstance(self._target, Handle) and self._session.current_generation() != self._generation:
             raise StudentCrash(f"{self._label} was lost when the worker restarted after an earlier fault")
 
     def __getattr__(self, name):

@@ -208,6 +208,11 @@ class StudentSession:
                     pass  # the load's own outcome was recorded the first time
         return self.worker
 
+    def current_generation(self):
+        """The generation of the live worker (starting one if needed)."""
+        self._ensure_worker()
+        return self.generation
+
     def load(self, notebook, cells, timeout=DEFAULT_CALL_SECONDS):
         """Execute (label, source) cells as module ``notebook``; returns {"defined", "failed"}."""
         message = {"op": "load", "notebook": notebook, "cells": [list(c) for c in cells]}

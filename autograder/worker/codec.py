@@ -95,16 +95,16 @@ def _read_exactly(stream, size):
 def _to_json(value, arrays):
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return {"__float__": repr(value)}  # keeps nan, inf and every bit of the value
-    if isinstance(value, (np.ndarray, np.generic)):
+    if isinstance(value, (np.ndarray, np.generic)):  # first: np.float64 is also a float
         array = np.asarray(value)
         if array.dtype.hasobject or array.dtype.kind not in "biufcUS":
             raise CodecError(f"arrays of dtype {array.dtype} cannot cross the boundary")
         arrays.append(array)
         return {"__array__": len(arrays) - 1, "scalar": isinstance(value, np.generic)}
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return {"__float__": float.__repr__(value)}  # keeps nan, inf and every bit of the value
     if isinstance(value, list):
         return [_to_json(item, arrays) for item in value]
     if isinstance(value, tuple):

@@ -1,0 +1,461 @@
+"""Hidden suite of knn.ipynb: storing the data, three distance versions, the vote, cross-validation.
+
+Shapes: num_test test examples, num_train training examples, D features.
+Points are continuous random numbers, so two distances never tie except where
+a test builds vote ties on purpose.
+"""
+import ast
+import time
+
+import numpy as np
+import pytest
+
+from autograder.feedback import Mistake, check_array, close, diagnose, unchanged
+from autograder.run import StudentError
+from utils.notebook_loader import python_source
+
+NOTEBOOK = "knn.ipynb"
+GRADE_CELLS = {
+    "KNearestNeighbor.train": "test_knn_train",
+    "KNearestNeighbor.compute_distances_two_loops": "test_two_loops",
+    "KNearestNeighbor.compute_distances_one_loop": "test_one_loop",
+    "KNearestNeighbor.compute_distances_no_loops": "test_no_loops",
+    "KNearestNeighbor.predict_labels": "test_predict_labels",
+    "cross_validate_knn": "test_cross_validate",
+}
+target = pytest.mark.target
+
+CLASS_CELL = "knn_class"
+METHODS = {"two_loops": "compute_distances_two_loops", "one_loop": "compute_distances_one_loop",
+           "no_loops": "compute_distances_no_loops"}
+# (num_test, num_train, D): fewer test than training points, the reverse, a square case.
+SHAPES = [(12, 31, 5), (27, 9, 16), (11, 11, 3)]
+# Big enough that two Python loops take a few tenths of a second.
+TIMED_SHAPE = (150, 400, 64)
+# Small distance matrix, but an array of all differences (num_test, num_train, D) would need 3.2 GB,
+# more than the worker may use.
+WIDE_SHAPE = (400, 1000, 1000)
+LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+LIBRARY_NAMES = {"norm", "scipy", "sklearn", "cdist", "pdist", "euclidean_distances", "distance_matrix"}
+HIDDEN_LOOP_NAMES = {"vectorize", "apply_along_axis", "frompyfunc", "fromiter", "map"}
+
+
+def _each_method(weight):
+    """Parametrize a test over the three distance versions, each marked with its own target."""
+    return pytest.mark.parametrize("method", [
+        pytest.param(name, id=short, marks=target(f"KNearestNeighbor.{name}", weight=weight))
+        for short, name in METHODS.items()])
+
+
+# -- helpers --------------------------------------------------------------------------------
+def _points(rng, num_test, num_train, dim):
+    return rng.normal(size=(num_test, dim)), rng.normal(size=(num_train, dim))
+
+
+def _trained(knn, X_train, y_train=None):
+    """A classifier (student's or reference) trained on X_train."""
+    classifier = knn.KNearestNeighbor()
+    classifier.train(X_train, np.zeros(len(X_train), dtype=np.int64) if y_train is None else y_train)
+    return classifier
+
+
+def _expected_distances(reference, X, X_train):
+    return _trained(reference, X_train).compute_distances_two_loops(X)
+
+
+def _check_distances(dists, X, X_train, expected, what):
+    """Shape, dtype and values of a distance matrix, naming the known mistakes."""
+    num_test, num_train = len(X), len(X_train)
+    if isinstance(dists, np.ndarray) and num_test != num_train and dists.shape == (num_train, num_test):
+        raise Mistake(f"{what} has shape (num_train, num_test); it is transposed: "
+                      "dists[i, j] must compare test example i with training example j")
+    if isinstance(dists, np.ndarray) and dists.dtype.kind == "f" and np.isnan(dists).any():
+        raise Mistake(f"{what} contains NaN: the square root of a slightly negative squared distance; "
+                      "clip the squared distances at 0 before the square root")
+    check_array(dists, (num_test, num_train), what)
+    l1 = np.abs(X[:, None, :] - X_train[None, :, :]).sum(axis=2)
+    diagnose(dists, expected, {
+        "squared distances: take the square root": expected ** 2,
+        "the distance matrix is transposed: dists[i, j] must compare test example i with training example j":
+            expected.T,
+        "L1 (Manhattan) distances instead of Euclidean (L2) ones": l1,
+    }, what, rtol=1e-6, atol=1e-6)
+
+
+def _correct_or_stop(student, reference, rng, method):
+    """Fail unless the method computes the right distances on a small input (rules need a working method)."""
+    X, X_train = _points(rng, 6, 10, 4)
+    dists = getattr(_trained(student, X_train), method)(X)
+    if not close(dists, _expected_distances(reference, X, X_train), rtol=1e-6, atol=1e-6):
+        raise Mistake(f"{method} does not compute the right distances yet, so this check cannot give credit")
+
+
+def _best_seconds(call, repeats):
+    """The shortest wall-clock time of ``repeats`` calls (fewer if one call is slow), and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = call()
+        best = min(best, time.perf_counter() - start)
+        if best > 1.0:
+            break
+    return best, result
+
+
+def _two_loop_seconds(classifier, X, repeats):
+    try:
+        seconds, _ = _best_seconds(lambda: classifier.compute_distances_two_loops(X, _timeout=60), repeats)
+    except StudentError as exc:
+        raise Mistake(f"your two-loop version raised {exc.type_name}, so there is nothing to compare "
+                      "the speed with; make compute_distances_two_loops work first") from None
+    return seconds
+
+
+def _method_tree(student_code, method):
+    """(the method's ast node, the cell's tree, the class's node) from the submitted class cell."""
+    source = student_code.source_of(CLASS_CELL)
+    if source is None:
+        raise Mistake(f"the cell '{CLASS_CELL}' is missing; restore it from the released notebook")
+    tree = ast.parse(python_source(source))
+    classes = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "KNearestNeighbor"]
+    functions = [n for n in (classes[-1].body if classes else []) if isinstance(n, ast.FunctionDef)
+                 and n.name == method]
+    if not functions:
+        raise Mistake(f"could not find the method {method} in the class KNearestNeighbor")
+    return functions[-1], tree, classes[-1]
+
+
+def _loop_free_problem(function, tree, klass):
+    """What breaks the no-loop rule in ``function`` or in a function of the cell it calls, or None."""
+    methods = {n.name: n for n in klass.body if isinstance(n, ast.FunctionDef)}
+    helpers = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    banned = set(LIBRARY_NAMES)
+    for node in (n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))):
+        for alias in node.names:  # e.g. ``from scipy.spatial.distance import cdist as d``
+            origin = f"{getattr(node, 'module', None) or ''}.{alias.name}".strip(".").split(".")
+            if origin[0] in {"scipy", "sklearn"} or origin[-1] in LIBRARY_NAMES:
+                banned.add((alias.asname or alias.name).split(".")[0])
+    seen, todo = set(), [function]
+    while todo:
+        node = todo.pop()
+        if node.name in seen:
+            continue
+        seen.add(node.name)
+        where = node.name if node is function else f"{node.name} (called by it)"
+        names = {getattr(n, "attr", None) or getattr(n, "id", None) for n in ast.walk(node)}
+        loops = sorted({type(n).__name__ for n in ast.walk(node) if isinstance(n, LOOP_NODES)})
+        if loops:
+            return f"{where} uses a Python loop or comprehension ({', '.join(loops)})"
+        if names & HIDDEN_LOOP_NAMES:
+            return f"{where} uses {', '.join(sorted(names & HIDDEN_LOOP_NAMES))}, a Python loop in disguise"
+        if names & banned:
+            return (f"{where} uses {', '.join(sorted(names & banned))}: compute the distances yourself, "
+                    "without np.linalg.norm, scipy or sklearn")
+        for call in (c.func for c in ast.walk(node) if isinstance(c, ast.Call)):
+            if isinstance(call, ast.Attribute) and getattr(call.value, "id", None) == "self" and call.attr in methods:
+                todo.append(methods[call.attr])
+            elif isinstance(call, ast.Name) and call.id in helpers:
+                todo.append(helpers[call.id])
+    return None
+
+
+def _vote(dists, y_train, k, rule="smallest", farthest=False):
+    """Predictions of a vote whose ties go to the "smallest", "largest" or "first" label (nearest first)."""
+    order = np.argsort(-dists if farthest else dists, axis=1, kind="stable")[:, :k]
+    predictions = []
+    for row in order:
+        labels = y_train[row]
+        values, counts = np.unique(labels, return_counts=True)
+        tied = set(values[counts == counts.max()].tolist())
+        if rule == "smallest":
+            predictions.append(min(tied))
+        elif rule == "largest":
+            predictions.append(max(tied))
+        else:
+            predictions.append(next(int(label) for label in labels if label in tied))
+    return np.array(predictions)
+
+
+# Counts of the distinct labels among the k nearest, per k: ties at the top, and a few clear winners.
+TIE_PATTERNS = {5: [[2, 2, 1], [3, 1, 1]], 6: [[2, 2, 1, 1], [3, 3], [3, 2, 1]], 2: [[1, 1]], 3: [[1, 1, 1], [2, 1]]}
+
+
+def _tied_votes(rng, k, num_test=20, num_labels=6, per_label=4):
+    """(dists, y_train) whose rows put a chosen multiset of labels, in random order, nearest."""
+    y_train = rng.permutation(np.repeat(np.arange(num_labels), per_label))
+    dists = rng.uniform(2.0, 3.0, size=(num_test, len(y_train)))
+    for i in range(num_test):
+        patterns = TIE_PATTERNS[k]
+        counts = patterns[0] if i % 4 else patterns[int(rng.integers(len(patterns)))]
+        labels = rng.choice(num_labels, size=len(counts), replace=False)
+        nearest = []
+        for label, count in zip(labels, counts):
+            nearest += list(rng.choice(np.flatnonzero(y_train == label), size=count, replace=False))
+        nearest = rng.permutation(nearest)
+        dists[i, nearest] = np.sort(rng.uniform(0.5, 1.5, size=len(nearest)))
+    return dists, y_train
+
+
+def _check_predictions(pred, num_test, what="the predicted labels"):
+    return check_array(pred, (num_test,), what, dtype_kind="i")
+
+
+def _blobs(rng, num_points, num_classes=4, dim=6):
+    """Overlapping Gaussian clusters in random order: most accuracies well between 0 and 1."""
+    centres = rng.normal(scale=0.9, size=(num_classes, dim))
+    y = rng.integers(num_classes, size=num_points)
+    return centres[y] + rng.normal(size=(num_points, dim)), y
+
+
+def _trained_on_all_folds(reference, X, y, k_choices, num_folds):
+    """The known mistake: the accuracies when the validation fold is also in the training data."""
+    classifier = _trained(reference, X, y)
+    result = {k: [] for k in k_choices}
+    for X_fold, y_fold in zip(np.array_split(X, num_folds), np.array_split(y, num_folds)):
+        dists = classifier.compute_distances_no_loops(X_fold)
+        for k in k_choices:
+            result[k].append(float(np.mean(classifier.predict_labels(dists, k=k) == y_fold)))
+    return result
+
+
+def _check_accuracy_table(table, k_choices, num_folds):
+    """The structure of cross_validate_knn's result: a dict k -> num_folds fractions."""
+    if not isinstance(table, dict):
+        raise Mistake(f"cross_validate_knn should return a dict, not {type(table).__name__}")
+    if set(table) != set(k_choices):
+        raise Mistake("the keys of the returned dict must be exactly the values in k_choices")
+    for k in k_choices:
+        accuracies = table[k]
+        if not isinstance(accuracies, (list, tuple, np.ndarray)) or len(accuracies) != num_folds:
+            raise Mistake("each k must map to a list with one accuracy per fold (num_folds entries)")
+        for a in accuracies:
+            if not isinstance(a, (float, np.floating)):
+                raise Mistake(f"each accuracy should be a float, not {type(a).__name__}")
+            if not 0.0 <= a <= 1.0:
+                raise Mistake("accuracies must be fractions between 0 and 1 (not percentages or counts)")
+
+
+def _check_accuracies(table, reference, X, y, k_choices, num_folds):
+    """The accuracies fold by fold against the reference, naming the known mistakes."""
+    expected = reference.cross_validate_knn(X, y, k_choices, num_folds=num_folds)
+    known = {
+        "the validation fold is also part of the training data":
+            _trained_on_all_folds(reference, X, y, k_choices, num_folds),
+        "the folds come in reverse order": {k: v[::-1] for k, v in expected.items()},
+    }
+    for k, accuracies in expected.items():
+        got = [float(a) for a in table[k]]
+        if close(got, accuracies, rtol=0, atol=1e-9):
+            continue
+        for description, values in known.items():
+            if close(got, values[k], rtol=0, atol=1e-9):
+                raise Mistake(f"the accuracies are wrong; it looks like {description}")
+        raise Mistake("the accuracies differ from the expected ones; fold i must be np.array_split(X, num_folds)[i] "
+                      "(folds in order, not shuffled) and the training data all other folds")
+
+
+# -- train -------------------------------------------------------------------------------------
+@target("KNearestNeighbor.train", weight=2)
+def test_train_stores_the_data_unchanged(student, rng):
+    """train stores X and y as self.X_train and self.y_train, and leaves them unchanged."""
+    X, y = rng.normal(size=(9, 4)), rng.integers(5, size=9)
+    classifier = student.KNearestNeighbor()
+    _, (X_after, y_after), _ = classifier.train.inspect(X.copy(), y.copy())
+    unchanged(X, X_after, "X")
+    unchanged(y, y_after, "y")
+    if not np.array_equal(np.asarray(classifier.X_train), X):
+        raise Mistake("self.X_train does not hold the training examples X")
+    if not np.array_equal(np.asarray(classifier.y_train), y):
+        raise Mistake("self.y_train does not hold the training labels y")
+
+
+@target("KNearestNeighbor.train")
+def test_training_again_replaces_the_data(student, rng):
+    """Training a classifier a second time replaces the stored data."""
+    classifier = student.KNearestNeighbor()
+    classifier.train(rng.normal(size=(5, 3)), rng.integers(4, size=5))
+    X, y = rng.normal(size=(7, 3)), rng.integers(4, size=7)
+    classifier.train(X, y)
+    if not (np.array_equal(np.asarray(classifier.X_train), X) and np.array_equal(np.asarray(classifier.y_train), y)):
+        raise Mistake("after a second call of train, self.X_train and self.y_train must hold the new data")
+
+
+# -- the three distance versions ------------------------------------------------------------------
+@_each_method(2)
+def test_distances_match_on_random_points(student, reference, rng, method):
+    """Euclidean distances of shape (num_test, num_train) match on random points of several shapes."""
+    for shape in SHAPES:
+        X, X_train = _points(rng, *shape)
+        dists = getattr(_trained(student, X_train), method)(X)
+        _check_distances(dists, X, X_train, _expected_distances(reference, X, X_train), "the distance matrix")
+
+
+@_each_method(1)
+def test_distances_for_a_single_test_point(student, reference, rng, method):
+    """A single test point gives one row of distances to every training point."""
+    X, X_train = _points(rng, 1, 23, 7)
+    dists = getattr(_trained(student, X_train), method)(X)
+    _check_distances(dists, X, X_train, _expected_distances(reference, X, X_train),
+                     "the distances of a single test point")
+
+
+@_each_method(1)
+def test_distances_leave_inputs_unchanged(student, rng, method):
+    """X and the stored training data are unchanged after computing distances."""
+    X, X_train = _points(rng, 8, 13, 5)
+    y_train = rng.integers(3, size=13)
+    classifier = _trained(student, X_train.copy(), y_train.copy())
+    _, (X_after,), _ = getattr(classifier, method).inspect(X.copy())
+    unchanged(X, X_after, "the test data X")
+    unchanged(X_train, np.asarray(classifier.X_train), "the stored training data self.X_train")
+    unchanged(y_train, np.asarray(classifier.y_train), "the stored labels self.y_train")
+
+
+@target("KNearestNeighbor.compute_distances_one_loop")
+def test_one_loop_has_one_loop_and_beats_two_loops(student, student_code, reference, rng):
+    """The one-loop version has exactly one (not nested) loop and is faster than your two-loop version."""
+    _correct_or_stop(student, reference, rng, METHODS["one_loop"])
+    loops = [n for n in ast.walk(_method_tree(student_code, METHODS["one_loop"])[0]) if isinstance(n, LOOP_NODES)]
+    if len(loops) != 1:
+        raise Mistake(f"compute_distances_one_loop should have exactly one loop, over the test examples; "
+                      f"it has {len(loops)}")
+    num_test, num_train, dim = TIMED_SHAPE
+    X, X_train = _points(rng, num_test, num_train, dim)
+    classifier = _trained(student, X_train)
+    one_loop, _ = _best_seconds(lambda: classifier.compute_distances_one_loop(X, _timeout=60), 2)
+    two_loops = _two_loop_seconds(classifier, X, 1)
+    if two_loops < 2 * one_loop:
+        raise Mistake(f"the one-loop version is only {two_loops / one_loop:.1f} times as fast as your two-loop "
+                      "version; compute each row of distances with whole-array operations")
+
+
+@target("KNearestNeighbor.compute_distances_no_loops")
+def test_no_loops_handles_identical_points_far_from_the_origin(student, rng):
+    """Identical points far from the origin are at distance (about) 0, never NaN."""
+    X = rng.normal(size=(45, 10)) + rng.uniform(200.0, 400.0)
+    dists = _trained(student, X.copy()).compute_distances_no_loops(X.copy())
+    if isinstance(dists, np.ndarray) and dists.dtype.kind == "f" and np.isnan(dists).any():
+        raise Mistake("got NaN: rounding leaves tiny negative squared distances; "
+                      "clip the squared distances at 0 before the square root")
+    dists = check_array(dists, (45, 45), "the distance matrix")
+    if not np.allclose(np.diag(dists), 0.0, atol=1e-3):
+        raise Mistake("a point must be at distance (about) 0 from itself")
+
+
+@target("KNearestNeighbor.compute_distances_no_loops")
+def test_no_loops_does_not_build_an_array_of_all_differences(student, reference, rng):
+    """No array of all differences, shape (num_test, num_train, D), is built: on wide data it would not fit."""
+    X, X_train = _points(rng, *WIDE_SHAPE)
+    try:
+        dists = _trained(student, X_train).compute_distances_no_loops(X, _timeout=60)
+    except StudentError as exc:
+        if "MemoryError" in exc.type_name:
+            raise Mistake("ran out of memory: do not build a (num_test, num_train, D) array of differences; "
+                          "expand the square into a matrix product and two row sums") from None
+        raise
+    if not close(dists, _trained(reference, X_train).compute_distances_no_loops(X), rtol=1e-6, atol=1e-6):
+        raise Mistake("the distances are wrong for many wide examples")
+
+
+@target("KNearestNeighbor.compute_distances_no_loops")
+def test_no_loops_source_has_no_loops_or_library_distances(student, student_code, reference, rng):
+    """compute_distances_no_loops has no Python loops or comprehensions and no np.linalg.norm/scipy/sklearn."""
+    _correct_or_stop(student, reference, rng, METHODS["no_loops"])
+    problem = _loop_free_problem(*_method_tree(student_code, METHODS["no_loops"]))
+    if problem:
+        raise Mistake(f"{problem}; compute all distances with whole-array operations")
+
+
+@target("KNearestNeighbor.compute_distances_no_loops")
+def test_no_loops_is_much_faster_than_two_loops(student, reference, rng):
+    """The no-loop version is at least 5 times as fast as your two-loop version."""
+    num_test, num_train, dim = TIMED_SHAPE
+    X, X_train = _points(rng, num_test, num_train, dim)
+    classifier = _trained(student, X_train)
+    no_loops, dists = _best_seconds(lambda: classifier.compute_distances_no_loops(X, _timeout=60), 3)
+    if not close(dists, _trained(reference, X_train).compute_distances_no_loops(X), rtol=1e-6, atol=1e-6):
+        raise Mistake("the no-loop distances are wrong on the timed input, so the speed cannot earn credit")
+    two_loops = _two_loop_seconds(classifier, X, 2)
+    if two_loops < 5 * no_loops:
+        raise Mistake(f"the no-loop version is only {two_loops / no_loops:.1f} times as fast as your two-loop "
+                      "version; expected at least 5 times: use one matrix product and broadcasting")
+
+
+# -- predict_labels ---------------------------------------------------------------------------------
+@target("KNearestNeighbor.predict_labels")
+def test_predict_labels_with_one_neighbour(student, reference, rng):
+    """With k = 1 each test example gets the label of its nearest training example; dists unchanged."""
+    dists, y_train = rng.uniform(0.5, 5.0, size=(17, 26)), rng.integers(7, size=26)
+    classifier = _trained(student, rng.normal(size=(26, 3)), y_train)
+    pred, (dists_after,), _ = classifier.predict_labels.inspect(dists.copy(), k=1)
+    _check_predictions(pred, 17)
+    diagnose(pred, _trained(reference, np.zeros((26, 3)), y_train).predict_labels(dists, k=1), {
+        "the labels of the farthest training examples (argmax instead of argmin / a descending sort)":
+            _vote(dists, y_train, 1, farthest=True),
+    }, "the predicted labels", rtol=0, atol=0)
+    unchanged(dists, dists_after, "dists")
+
+
+@target("KNearestNeighbor.predict_labels", weight=2)
+def test_vote_ties_go_to_the_smallest_label(student, reference, rng):
+    """When labels tie for the most votes among the k nearest, the smallest label wins."""
+    for k in TIE_PATTERNS:
+        dists, y_train = _tied_votes(rng, k)
+        X_train = np.zeros((len(y_train), 2))
+        pred = _check_predictions(_trained(student, X_train, y_train).predict_labels(dists, k=k), len(dists))
+        expected = _trained(reference, X_train, y_train).predict_labels(dists, k=k)
+        diagnose(pred, expected, {
+            "a tie goes to the largest label; it must go to the smallest": _vote(dists, y_train, k, "largest"),
+            "a tie goes to the label seen first among the nearest; it must go to the smallest label":
+                _vote(dists, y_train, k, "first"),
+            "only the nearest neighbour votes (k is ignored)": _vote(dists, y_train, 1),
+            "the farthest training examples vote instead of the nearest": _vote(dists, y_train, k, farthest=True),
+        }, "the vote with tied labels", rtol=0, atol=0)
+
+
+@target("KNearestNeighbor.predict_labels")
+def test_vote_for_large_k_and_a_single_test_point(student, reference, rng):
+    """The majority vote for larger k (up to k = num_train) and for a single test point."""
+    num_train = 21
+    dists, y_train = rng.uniform(0.5, 5.0, size=(14, num_train)), rng.integers(4, size=num_train)
+    classifier = _trained(student, np.zeros((num_train, 2)), y_train)
+    trusted = _trained(reference, np.zeros((num_train, 2)), y_train)
+    cases = [(dists, 7, "the vote of the k nearest"), (dists, num_train, "the vote of all training examples"),
+             (dists[:1], 4, "the vote for a single test point")]
+    for rows, k, what in cases:
+        pred = _check_predictions(classifier.predict_labels(rows, k=k), len(rows))
+        diagnose(pred, trusted.predict_labels(rows, k=k), {
+            "only the nearest neighbour votes (k is ignored)": _vote(rows, y_train, 1),
+            "the farthest training examples vote instead of the nearest": _vote(rows, y_train, k, farthest=True),
+        }, what, rtol=0, atol=0)
+
+
+# -- cross_validate_knn -------------------------------------------------------------------------------
+@target("cross_validate_knn")
+def test_cross_validation_returns_one_fraction_per_fold_and_k(student, rng):
+    """The result maps each k in k_choices to a list of num_folds accuracies between 0 and 1."""
+    X, y = _blobs(rng, 34)
+    k_choices = [4, 1, 6]
+    _check_accuracy_table(student.cross_validate_knn(X, y, k_choices, num_folds=4), k_choices, 4)
+
+
+@target("cross_validate_knn", weight=2)
+def test_cross_validation_accuracies_match_fold_by_fold(student, reference, rng):
+    """Five folds in np.array_split order: every accuracy matches, fold by fold, for every k."""
+    X, y = _blobs(rng, 47)
+    k_choices = [1, 2, 5, 8]
+    table = student.cross_validate_knn(X, y, k_choices, num_folds=5)
+    _check_accuracy_table(table, k_choices, 5)
+    _check_accuracies(table, reference, X, y, k_choices, 5)
+
+
+@target("cross_validate_knn")
+def test_cross_validation_with_three_folds_leaves_inputs_unchanged(student, reference, rng):
+    """Three uneven folds give the expected accuracies, and X and y are unchanged."""
+    X, y = _blobs(rng, 31)
+    k_choices = [3, 1]
+    table, (X_after, y_after, _), _ = student.cross_validate_knn.inspect(X.copy(), y.copy(), k_choices, num_folds=3)
+    _check_accuracy_table(table, k_choices, 3)
+    _check_accuracies(table, reference, X, y, k_choices, 3)
+    unchanged(X, X_after, "X")
+    unchanged(y, y_after, "y")

@@ -1,0 +1,134 @@
+"""`autograder grade`: finds submissions in every layout, writes every report atomically,
+resumes without losing or duplicating results, and fails with one line only when it cannot run."""
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder.batch import find_submissions, grade_batch
+from autograder.errors import ReadError
+
+NB = "gradient_check.ipynb"
+AUTOGRADER = [sys.executable, "-m", "autograder.cli"]
+
+
+def _student(root, name, source):
+    folder = root / name
+    folder.mkdir(parents=True)
+    shutil.copy2(source, folder / NB)
+    return folder
+
+
+def test_submissions_are_found_in_every_layout(tmp_path):
+    notebook = tmp_path / "x.ipynb"
+    notebook.write_text("{}")
+    tree = tmp_path / "submitted"
+    for student in ("ann", "bob"):
+        for assignment in ("assignment1", "assignment2"):
+            _student(tree / student, assignment, notebook)
+    class_folder = tmp_path / "class"
+    _student(class_folder, "cid", notebook)
+    _student(class_folder, "dee", notebook)
+    single = _student(tmp_path, "eve", notebook)
+    found = find_submissions([tree, class_folder, single / NB])
+    assert [(s.student, s.folder.relative_to(tmp_path).as_posix()) for s in found] == [
+        ("ann", "submitted/ann/assignment1"), ("bob", "submitted/bob/assignment1"),
+        ("cid", "class/cid"), ("dee", "class/dee"), ("eve", "eve"),
+    ]
+
+
+@pytest.mark.parametrize("make_path, message", [
+    (lambda root: root / "nowhere", "no such file or folder"),
+    (lambda root: root, "no notebooks found"),
+])
+def test_bad_paths_are_one_line_errors(tmp_path, make_path, message):
+    with pytest.raises(ReadError, match=message):
+        find_submissions([make_path(tmp_path)])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["grade", "/nowhere", "--out", "OUT"], "autograder: error: /nowhere: no such file or folder"),
+    (["grade", ".", "--out", "OUT", "--jobs", "0"], "autograder: error: --jobs must be at least 1"),
+])
+def test_the_command_line_fails_with_one_line_and_no_traceback(tmp_path, args, message):
+    args = [str(tmp_path / "out") if a == "OUT" else a for a in args]
+    done = subprocess.run(AUTOGRADER + args, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip() == message
+    assert "Traceback" not in done.stderr
+
+
+def test_a_missing_argument_is_a_usage_error(tmp_path):
+    done = subprocess.run(AUTOGRADER + ["grade", "x"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 2 and "--out" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.fixture
+def two_students(tmp_path, reference_submission, fresh_release):
+    root = tmp_path / "class"
+    _student(root, "ada", reference_submission / NB)
+    _student(root, "zed", fresh_release / NB)
+    return root
+
+
+@pytest.mark.slow
+def test_a_batch_writes_json_csv_gradescope_and_reports(two_students, tmp_path):
+    out = tmp_path / "out"
+    results = grade_batch([two_students], out, jobs=2, progress=False)
+    assert [r["student"] for r in results] == ["ada", "zed"]
+    ada = json.loads((out / "ada.json").read_text())
+    assert ada["status"] == "graded" and ada["tests"] and set(ada["tests"][0]) == {
+        "id", "notebook", "target", "grade_id", "score", "max_score", "status", "message"}
+    gradescope = json.loads((out / "gradescope" / "zed" / "results.json").read_text())
+    assert gradescope["score"] == 0 and len(gradescope["tests"]) == len(ada["tests"])
+    with open(out / "grades.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["student"] for row in rows] == ["ada", "zed"]
+    assert "gradient_check:rel_error" in rows[0] and float(rows[1]["score"]) == 0.0
+    assert not list(out.rglob("*.part"))
+
+
+@pytest.mark.slow
+def test_a_rerun_skips_what_is_graded_and_regrades_a_changed_submission(two_students, tmp_path):
+    out = tmp_path / "out"
+    grade_batch([two_students], out, jobs=1, progress=False)
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json")}
+    (two_students / "zed" / NB).write_bytes((two_students / "ada" / NB).read_bytes())
+    results = grade_batch([two_students], out, jobs=1, progress=False)
+    assert (out / "ada.json").stat().st_mtime_ns == stamps["ada.json"]
+    assert (out / "zed.json").stat().st_mtime_ns != stamps["zed.json"]
+    assert [r["score"] for r in results] == [results[0]["max_score"]] * 2
+    grade_batch([two_students], out, jobs=1, force=True, progress=False)
+    assert (out / "ada.json").stat().st_mtime_ns != stamps["ada.json"]
+
+
+@pytest.mark.slow
+def test_an_interrupted_run_resumes_without_losing_or_duplicating_results(tmp_path, reference_submission):
+    root = tmp_path / "class"
+    for index in range(4):
+        _student(root, f"s{index}", reference_submission / NB)
+    out = tmp_path / "out"
+    run = subprocess.Popen(AUTOGRADER + ["grade", str(root), "--out", str(out), "--jobs", "1", "--quiet"],
+                           start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("s*.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    graded_before = sorted(p.name for p in out.glob("s*.json"))
+    assert 1 <= len(graded_before) < 4
+    for path in out.glob("s*.json"):
+        json.loads(path.read_text())  # every result on disk is complete
+    done = subprocess.run(AUTOGRADER + ["grade", str(root), "--out", str(out), "--quiet"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.glob("s*.json")) == [f"s{i}.json" for i in range(4)]
+    with open(out / "grades.csv") as handle:
+        assert [row["student"] for row in csv.DictReader(handle)] == ["s0", "s1", "s2", "s3"]

@@ -1,0 +1,126 @@
+"""The worker runs student code with limits, isolated, and a fault costs only the call that hit it."""
+import time
+
+import numpy as np
+import pytest
+
+from autograder.proxy import RemoteObject
+from autograder.run import StudentCrash, StudentError, StudentSession, StudentTimeout
+from autograder.sandbox import Isolation, detect
+
+CODE = """
+import numpy as np
+
+def double(x):
+    return 2 * x
+
+def forever():
+    while True:
+        pass
+
+def leave():
+    import os
+    os._exit(3)
+
+def hog():
+    return np.ones((10**5, 10**5))
+
+def read(path):
+    return open(path).read()
+
+def chatty():
+    import os, sys
+    print("noise to stdout")
+    os.write(1, b"raw noise")
+    sys.stderr.write("noise to stderr")
+    return 42
+
+class Counter:
+    def __init__(self):
+        self.count = 0
+    def add(self, values):
+        self.count += len(values)
+        values.append(0)
+        return self.count
+"""
+
+
+@pytest.fixture
+def module(tmp_path):
+    session = StudentSession(tmp_path)
+    session.load("m.ipynb", [("code", CODE)])
+    yield RemoteObject(session, "m.ipynb", "m", session.generation)
+    session.close()
+
+
+def test_calls_return_the_students_values(module):
+    assert np.array_equal(module.double(np.arange(3)), [0, 2, 4])
+    counter = module.Counter()
+    assert counter.add([1, 2]) == 2 and counter.count == 2
+
+
+def test_prints_of_any_kind_do_not_disturb_the_channel(module):
+    assert module.chatty() == 42
+
+
+def test_a_timeout_kills_the_call_and_the_next_call_gets_a_fresh_worker(module):
+    start = time.monotonic()
+    with pytest.raises(StudentTimeout):
+        module.forever(_timeout=1)
+    assert time.monotonic() - start < 5
+    assert module.double(2) == 4
+
+
+def test_a_function_that_timed_out_is_not_run_again(module):
+    with pytest.raises(StudentTimeout):
+        module.forever(_timeout=1)
+    start = time.monotonic()
+    with pytest.raises(StudentTimeout, match="earlier test"):
+        module.forever(_timeout=5)
+    assert time.monotonic() - start < 1
+
+
+def test_an_exit_is_a_crash_and_objects_from_before_are_gone(module):
+    counter = module.Counter()
+    with pytest.raises(StudentCrash):
+        module.leave()
+    with pytest.raises(StudentCrash, match="lost"):
+        counter.add([1])
+    assert module.double(1) == 2
+
+
+def test_the_memory_limit_stops_a_hog(module):
+    with pytest.raises((StudentError, StudentCrash)):
+        module.hog()
+    assert module.double(1) == 2
+
+
+def test_a_student_exception_reports_type_cell_and_line_only(module):
+    with pytest.raises(StudentError) as info:
+        module.read("/no/such/file")
+    assert info.value.type_name == "FileNotFoundError"
+    assert str(info.value) == "your code raised FileNotFoundError (cell m.ipynb:code, line 19)"
+
+
+def test_arguments_are_copies_and_inspect_shows_what_the_call_did_to_them(module):
+    values = [1, 2]
+    result, (after,), _ = module.Counter().add.inspect(values)
+    assert result == 2 and after == [1, 2, 0] and values == [1, 2]
+
+
+@pytest.mark.skipif(detect().level != "bubblewrap", reason="bubblewrap is not usable on this machine")
+def test_in_the_sandbox_the_grader_and_other_files_are_invisible(module):
+    from autograder.compare import HIDDEN_TESTS
+
+    for path in (HIDDEN_TESTS / "assignment1" / "test_gradient_check.py", "/etc/hostname"):
+        with pytest.raises(StudentError, match="FileNotFoundError"):
+            module.read(str(path))
+
+
+def test_without_bubblewrap_the_worker_still_runs_with_limits(tmp_path):
+    with StudentSession(tmp_path, isolation=Isolation("rlimits", ("forced by a test",))) as session:
+        session.load("m.ipynb", [("code", CODE)])
+        module = RemoteObject(session, "m.ipynb", "m", session.generation)
+        assert module.double(21) == 42
+        with pytest.raises(StudentTimeout):
+            module.forever(_timeout=1)
