@@ -109,6 +109,7 @@ def _grade_one(submission, assignment, version):
         result = grade_submission(submission.folder, assignment, student=submission.student)
         data = result.to_dict()
         data["seconds"] = round(result.seconds, 3)
+        data["cpu_seconds"] = round(result.cpu_seconds, 3)
     except (GraderError, OSError) as exc:
         data = {"student": submission.student, "assignment": assignment, "status": "grader_error",
                 "score": 0.0, "max_score": 0.0, "tests": [], "error": str(exc)}

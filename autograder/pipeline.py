@@ -31,6 +31,7 @@ class SubmissionResult:
     error: str = ""
     grader_version: str = __version__
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the grader's and its workers' CPU time (not in to_dict: varies)
 
     def to_dict(self):
         data = {
@@ -66,7 +67,7 @@ def grade_submission(folder, assignment="assignment1", student=None, notebooks=N
         ``status`` is ``grader_error`` (never a student's zero) when the grader
         itself failed; ``invalid_submission`` when no notebook could be read.
     """
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     refs = references(assignment)
     wanted = tuple(notebooks or refs.notebooks)
     submission = read_submission(folder, wanted, assignment, student)
@@ -77,6 +78,7 @@ def grade_submission(folder, assignment="assignment1", student=None, notebooks=N
         with StudentSession(submission.folder, limits, isolation) as session:
             context = GradingContext(submission, extracted, session, refs)
             outcomes = run_hidden_suites(context, assignment, wanted)
+        worker_cpu = session.cpu_seconds
         tests = score(outcomes, points)
         _check_every_cell_is_tested(tests, points)
     except GraderError as exc:
@@ -87,6 +89,7 @@ def grade_submission(folder, assignment="assignment1", student=None, notebooks=N
     return SubmissionResult(
         submission.student, assignment, status, sum(t.score for t in tests), sum(t.max_score for t in tests),
         tests, submission.problems, seconds=time.perf_counter() - start,
+        cpu_seconds=time.process_time() - cpu_start + worker_cpu,
     )
 
 

@@ -164,7 +164,46 @@ class Worker:
             except OSError:
                 pass
 
-    close = kill
+    def cpu_seconds(self):
+        """CPU time used so far by the worker and every process under it, read from /proc here."""
+        if self.process is None or self.process.poll() is not None:
+            return 0.0
+        return _tree_cpu_seconds(self.process.pid)
+
+    def close(self, grace=2.0):
+        """End the worker: let it exit on end of input, else kill it."""
+        if self.process is None:
+            return
+        try:
+            self.process.stdin.close()
+            self.process.wait(timeout=grace)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self.kill()
+
+
+def _tree_cpu_seconds(root):
+    """utime + stime (and those of reaped children) of ``root`` and its descendants, from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents, times = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        fields = stat[stat.rindex(")") + 2:].split()
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        times[pid] = sum(int(value) for value in fields[11:15]) / ticks
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(times.get(pid, 0.0) for pid in tree)
 
 
 def _function_key(message):
@@ -193,11 +232,12 @@ class StudentSession:
         self.worker = None
         self.generation = 0
         self.hung = set()
+        self.cpu_seconds = 0.0  # of workers that have ended
 
     def _ensure_worker(self):
         if self.worker is None or not self.worker.alive:
             if self.worker is not None:
-                self.worker.kill()
+                self.worker.kill()  # its CPU time is lost with it: it crashed or timed out
             self.worker = Worker(self.submission_dir, self.limits, self.isolation)
             self.worker.start()
             self.generation += 1
@@ -236,7 +276,8 @@ class StudentSession:
 
     def close(self):
         if self.worker is not None:
-            self.worker.kill()
+            self.cpu_seconds += self.worker.cpu_seconds()
+            self.worker.close()
             self.worker = None
 
     def __enter__(self):

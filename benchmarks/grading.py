@@ -1,14 +1,16 @@
 """Grading speed: the kit's `autograder grade` against stock `nbgrader autograde`, same submissions, one run.
 
 Prints seconds per full submission (all five notebooks) for both, their ratio,
-the kit's CPU seconds per submission (grader, pool and sandboxed workers), and
-the batch's wall time with 1 and 2 jobs. Figures only; nothing is asserted.
+the kit's CPU seconds per submission (the grading process plus its sandboxed
+worker, as recorded in each result), and the batch's wall time with 1 and 2
+jobs. Figures only; nothing is asserted.
 
 Usage: ``python -m benchmarks.grading [--students N]``
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -73,8 +75,14 @@ def main(argv=None):
         stock_wall, stock_cpu = _timed([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT,
                                         "--create", "--force"], stock_course)
 
+        graded = [json.loads(p.read_text()) for p in (scratch / "out1").glob("student*.json")]
+        grading_cpu = sum(result["cpu_seconds"] for result in graded) / len(graded)
+        scores = sorted({(result["score"], result["max_score"]) for result in graded})
+
     kit_wall, kit_cpu = kit[1]
-    print(f"autograder grade (1 job):  {kit_wall / n:6.2f} s wall, {kit_cpu / n:5.2f} s CPU per submission")
+    print(f"scores given by the kit: {scores}")
+    print(f"autograder grade (1 job):  {kit_wall / n:6.2f} s wall, {kit_cpu / n:5.2f} s CPU per submission "
+          f"(command, start-up included); grading alone {grading_cpu:.2f} s CPU per submission")
     print(f"nbgrader autograde stock:  {stock_wall / n:6.2f} s wall, {stock_cpu / n:5.2f} s CPU per submission")
     print(f"speed-up per submission:   {stock_wall / kit_wall:6.1f}x (wall), {stock_cpu / kit_cpu:5.1f}x (CPU)")
     print(f"batch wall time:           {kit[1][0]:6.1f} s with 1 job, {kit[2][0]:5.1f} s with 2 jobs "
