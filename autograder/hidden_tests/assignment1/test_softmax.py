@@ -193,14 +193,17 @@ def test_stable_for_scores_of_magnitude_1e3(student, reference, rng, loss_name):
             raise Mistake("the loss is wrong when all scores are near +1000 or -1000")
         if not close(_gradient(dW, W, y), expected_dW, rtol=1e-6, atol=_atol(expected_dW)):
             raise Mistake("dW is wrong when all scores are near +1000 or -1000")
-    # Scores spread over -1000 .. 1000: most probabilities underflow to 0, yet the loss stays finite.
-    W, X, y = _problem(rng, N=8, D=5, C=4)
-    W *= 1000.0 / np.abs(X @ W).max()
+    # Rows spread over 1500 or more, alternately labelled with their lowest and highest score: the lowest
+    # class's probability underflows to 0 (exp(-1500)), yet the loss must stay finite.
+    W, X, _ = _problem(rng, N=8, D=5, C=4)
+    scores = X @ W
+    W *= 1500.0 / np.min(scores.max(axis=1) - scores.min(axis=1))
+    y = np.where(np.arange(len(X)) % 2 == 0, np.argmin(scores, axis=1), np.argmax(scores, axis=1))
     loss, dW = _finite_or_unstable(function(W, X, y, 0.0), UNDERFLOW)
     check_scalar(loss, "the loss")
     expected_dW = reference.softmax_loss_naive(W, X, y, 0.0)[1]
     if not close(_gradient(dW, W, y), expected_dW, rtol=1e-6, atol=_atol(expected_dW)):
-        raise Mistake("dW is wrong for scores spread over -1000 .. 1000")
+        raise Mistake("dW is wrong for scores spread over thousands")
 
 
 @_per_loss(0.5, *LOSSES)
