@@ -196,3 +196,15 @@ def test_add_bias_appends_a_column_of_ones():
     np.testing.assert_array_equal(with_bias[:, :3], X)
     np.testing.assert_array_equal(with_bias[:, 3], np.ones(4))
     np.testing.assert_array_equal(X, np.arange(12).reshape(4, 3))
+
+
+def test_digits_are_exactly_scikit_learns_bundled_digits():
+    X, y = data._digits_arrays()
+    digits = load_digits()
+    assert np.array_equal(X, digits.data) and np.array_equal(y, digits.target)
+
+
+def test_splits_are_writable_copies_of_the_cached_digits():
+    first = load_splits()
+    first.X_train[0, 0] = -1.0
+    assert load_splits().X_train[0, 0] != -1.0

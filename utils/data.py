@@ -8,9 +8,13 @@ to CIFAR-10, which must first be downloaded with
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib.util
 import os
 import sys
 from dataclasses import dataclass
+
+from pathlib import Path
 
 import numpy as np
 
@@ -73,12 +77,21 @@ def dataset_name(name=None):
     return chosen
 
 
-def _load_digits():
-    from sklearn.datasets import load_digits
+@functools.lru_cache(maxsize=1)
+def _digits_arrays():
+    """scikit-learn's bundled digits file, read directly: importing sklearn takes longer than the data."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the digits dataset ships with scikit-learn: pip install scikit-learn")
+    path = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / "digits.csv.gz"
+    table = np.loadtxt(path, delimiter=",")  # 1797 rows: 64 pixel values, then the label
+    X, y = table[:, :-1].astype(np.float64), table[:, -1].astype(np.int64)
+    X.flags.writeable = y.flags.writeable = False  # shared by every call: splits copy them
+    return X, y
 
-    digits = load_digits()
-    X = digits.images.reshape(len(digits.images), -1).astype(np.float64)
-    y = digits.target.astype(np.int64)
+
+def _load_digits():
+    X, y = _digits_arrays()
     return X, y, None, None, tuple(str(c) for c in range(10)), (8, 8)
 
 

@@ -12,11 +12,11 @@ import ast
 import contextvars
 import functools
 import inspect
+import json
 import linecache
 import types
 from pathlib import Path
 
-import nbformat
 
 IMPORTS_CELL = "imports"
 TUNING_PREFIX = "tune_"
@@ -33,6 +33,12 @@ class NotebookLoadError(ImportError):
 def grade_id(cell):
     """The nbgrader ``grade_id`` of a cell, or None."""
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def cell_source(cell):
+    """A cell's source as one string (the notebook format may store a list of lines)."""
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
 
 
 def is_definition_cell(cell):
@@ -75,9 +81,9 @@ def defined_names(source):
 def expected_definitions(nb):
     """[(grade_id, names)] of a notebook's definition cells, in notebook order (first of duplicates)."""
     expected = {}
-    for cell in nb.cells:
+    for cell in nb["cells"]:
         if is_definition_cell(cell) and grade_id(cell) not in expected:
-            expected[grade_id(cell)] = defined_names(cell.source)
+            expected[grade_id(cell)] = defined_names(cell_source(cell))
     return list(expected.items())
 
 
@@ -96,7 +102,8 @@ def select_definition_cells(nb, expected=None):
 
     Parameters
     ----------
-    nb : nbformat.NotebookNode
+    nb : dict
+        A notebook as parsed JSON (an ``nbformat.NotebookNode`` works too).
     expected : list of (str, set of str), optional
         Default: the notebook's own definition cells (``expected_definitions``).
         The grader passes those of the instructor's source notebook.
@@ -109,17 +116,17 @@ def select_definition_cells(nb, expected=None):
         ``grade_id`` of each expected cell not found.
     """
     expected = expected_definitions(nb) if expected is None else expected
-    code_cells = [cell for cell in nb.cells if cell.get("cell_type") == "code"]
+    code_cells = [cell for cell in nb["cells"] if cell.get("cell_type") == "code"]
     cells, missing = [], []
     for gid, names in expected:
         matches = [cell for cell in code_cells if grade_id(cell) == gid]
         if not matches and names:
             matches = [
                 cell for cell in code_cells
-                if "nbgrader" not in cell.get("metadata", {}) and names <= defined_names(cell.source)
+                if "nbgrader" not in cell.get("metadata", {}) and names <= defined_names(cell_source(cell))
             ]
         if matches:
-            cells.append((gid, matches[-1].source))
+            cells.append((gid, cell_source(matches[-1])))
         else:
             missing.append(gid)
     return cells, missing
@@ -164,9 +171,14 @@ def load_notebook(name, directory=None):
             f"cannot find notebook {path.name} in {path.parent}; "
             "keep the assignment's notebooks together in one folder"
         )
+    # Plain JSON, not nbformat: this runs in students' kernels and in every grading
+    # worker, where importing nbformat would cost more than the rest of the load.
     try:
-        nb = nbformat.read(str(path), as_version=4)
-    except Exception as exc:  # nbformat raises several unrelated types
+        with open(path, encoding="utf-8") as handle:
+            nb = json.load(handle)
+        if not isinstance(nb.get("cells"), list):
+            raise ValueError("it has no list of cells")
+    except (OSError, ValueError, AttributeError) as exc:
         raise NotebookLoadError(f"cannot read {path.name}: {exc}") from exc
 
     module = types.ModuleType(f"notebook_{path.stem}")
