@@ -1,11 +1,12 @@
 """Data-only wire format between the trusted grader and the worker.
 
-A message is one frame: an 8-byte big-endian length, then an ``.npz``
-archive. The archive holds the message as JSON text (``__message__``) and every
-array it refers to (``a0``, ``a1``, ...). Arrays load with
-``allow_pickle=False``, so no object, class or code can cross in either
-direction; only None, bool, int, float, str, lists, tuples, dicts and numpy
-arrays and scalars, plus opaque references:
+A message is one frame: an 8-byte big-endian length, then a 4-byte length
+and a JSON header, then the raw bytes of every array the message holds. The
+header gives each array's dtype, shape and place; only plain numeric, boolean
+and string dtypes are accepted (never ``object``), and arrays are rebuilt
+with ``np.frombuffer``, so no object, class or code can cross in either
+direction (nothing is unpickled). Only None, bool, int, float, str, lists,
+tuples, dicts and numpy arrays and scalars cross, plus opaque references:
 
 * ``Handle(id)`` names an object that lives in the worker (a classifier);
 * ``Callback(id)`` names a function that lives on the trusted side (the ``f``
@@ -16,7 +17,6 @@ a function that takes ``rng`` can be called with a seeded generator.
 """
 from __future__ import annotations
 
-import io
 import json
 import struct
 from dataclasses import dataclass
@@ -24,7 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 _LENGTH = struct.Struct(">Q")
+_HEADER = struct.Struct(">I")
 MAX_FRAME_BYTES = 1 << 30
+_ARRAY_KINDS = "biufcUS"  # bool, integers, floats, complex, strings: data, never objects
 
 
 class CodecError(ValueError):
@@ -49,22 +51,40 @@ class Callback:
 def encode(message):
     """Bytes of one frame holding ``message``."""
     arrays = []
-    text = json.dumps(_to_json(message, arrays), allow_nan=True)
-    buffer = io.BytesIO()
-    np.savez(buffer, __message__=np.array(text), **{f"a{i}": a for i, a in enumerate(arrays)})
-    payload = buffer.getvalue()
+    tree = _to_json(message, arrays)
+    layout, blobs, offset = [], [], 0
+    for array in arrays:
+        blob = np.ascontiguousarray(array).tobytes()
+        layout.append([array.dtype.str, list(array.shape), offset, len(blob)])
+        blobs.append(blob)
+        offset += len(blob)
+    header = json.dumps({"message": tree, "arrays": layout}, allow_nan=True).encode()
+    payload = b"".join([_HEADER.pack(len(header)), header, *blobs])
     return _LENGTH.pack(len(payload)) + payload
 
 
 def decode(payload):
     """The message in one frame's payload (without its length prefix)."""
     try:
-        with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-        message = json.loads(str(arrays.pop("__message__")))
+        (size,) = _HEADER.unpack_from(payload)
+        header = json.loads(payload[_HEADER.size:_HEADER.size + size])
+        body = memoryview(payload)[_HEADER.size + size:]
+        arrays = [_array(body, *entry) for entry in header["arrays"]]
+        return _from_json(header["message"], arrays)
+    except CodecError:
+        raise
     except Exception as exc:  # any malformed frame is the sender's fault
         raise CodecError(f"malformed frame: {exc}") from exc
-    return _from_json(message, arrays)
+
+
+def _array(body, dtype, shape, offset, nbytes):
+    dtype = np.dtype(dtype)
+    if dtype.hasobject or dtype.fields is not None or dtype.kind not in _ARRAY_KINDS:
+        raise CodecError(f"arrays of dtype {dtype} cannot cross the boundary")
+    shape = tuple(int(n) for n in shape)
+    if min(shape, default=0) < 0 or int(np.prod(shape)) * dtype.itemsize != nbytes or offset + nbytes > len(body):
+        raise CodecError("an array's size does not match its bytes")
+    return np.frombuffer(body, dtype=dtype, count=int(np.prod(shape)), offset=offset).reshape(shape).copy()
 
 
 def write_frame(stream, message):
@@ -97,7 +117,7 @@ def _to_json(value, arrays):
         return value
     if isinstance(value, (np.ndarray, np.generic)):  # first: np.float64 is also a float
         array = np.asarray(value)
-        if array.dtype.hasobject or array.dtype.kind not in "biufcUS":
+        if array.dtype.hasobject or array.dtype.fields is not None or array.dtype.kind not in _ARRAY_KINDS:
             raise CodecError(f"arrays of dtype {array.dtype} cannot cross the boundary")
         arrays.append(array)
         return {"__array__": len(arrays) - 1, "scalar": isinstance(value, np.generic)}
@@ -131,7 +151,7 @@ def _from_json(value, arrays):
     if "__float__" in value:
         return float(value["__float__"])
     if "__array__" in value:
-        array = arrays[f"a{value['__array__']}"]
+        array = arrays[int(value["__array__"])]
         return array[()] if value.get("scalar") else array
     if "__tuple__" in value:
         return tuple(_from_json(item, arrays) for item in value["__tuple__"])
