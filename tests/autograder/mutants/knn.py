@@ -1,0 +1,194 @@
+"""Wrong and alternative implementations of knn.ipynb."""
+from tests.autograder.mutants import Alternative, Mutant
+
+NB = "knn"
+CLS = "knn_class"
+CV = "cross_validate_knn"
+TRAIN = "KNearestNeighbor.train"
+TWO = "KNearestNeighbor.compute_distances_two_loops"
+ONE = "KNearestNeighbor.compute_distances_one_loop"
+NO = "KNearestNeighbor.compute_distances_no_loops"
+VOTE = "KNearestNeighbor.predict_labels"
+EVERYTHING = (TRAIN, TWO, ONE, NO, VOTE, CV)
+
+NO_LOOPS_BODY = """        test_sq = np.sum(X ** 2, axis=1)[:, np.newaxis]  # (num_test, 1)
+        train_sq = np.sum(self.X_train ** 2, axis=1)[np.newaxis, :]  # (1, num_train)
+        sq_dists = test_sq - 2.0 * (X @ self.X_train.T) + train_sq
+"""
+VOTE_LINES = """            votes = np.bincount(self.y_train[nearest])
+            # argmax returns the first maximum: a tied vote goes to the smallest label.
+            y_pred[i] = np.argmax(votes)
+"""
+CV_SPLIT = """    X_folds = np.array_split(X, num_folds)
+    y_folds = np.array_split(y, num_folds)
+"""
+
+MUTANTS = [
+    # -- train
+    Mutant("train_stores_under_other_names", NB, CLS,
+           old="        self.X_train = X\n        self.y_train = y\n",
+           new="        self.X = X\n        self.y = y\n",
+           breaks=EVERYTHING),
+    Mutant("train_keeps_the_first_data", NB, CLS,
+           old="        self.X_train = X\n        self.y_train = y\n",
+           new="        if not hasattr(self, 'X_train'):\n            self.X_train = X\n            self.y_train = y\n",
+           breaks=(TRAIN,), mistake="second call"),
+    # -- two loops
+    Mutant("two_loops_squared", NB, CLS,
+           old="dists[i, j] = np.sqrt(np.sum((X[i] - self.X_train[j]) ** 2))",
+           new="dists[i, j] = np.sum((X[i] - self.X_train[j]) ** 2)",
+           breaks=(TWO,), mistake="squared distances"),
+    Mutant("two_loops_l1", NB, CLS,
+           old="dists[i, j] = np.sqrt(np.sum((X[i] - self.X_train[j]) ** 2))",
+           new="dists[i, j] = np.sum(np.abs(X[i] - self.X_train[j]))",
+           breaks=(TWO,), mistake="L1 (Manhattan)"),
+    # -- one loop
+    Mutant("one_loop_l1", NB, CLS,
+           old="dists[i, :] = np.sqrt(np.sum((self.X_train - X[i]) ** 2, axis=1))",
+           new="dists[i, :] = np.sum(np.abs(self.X_train - X[i]), axis=1)",
+           breaks=(ONE,), mistake="L1 (Manhattan)"),
+    Mutant("one_loop_nested_loops", NB, CLS,
+           old="            dists[i, :] = np.sqrt(np.sum((self.X_train - X[i]) ** 2, axis=1))\n",
+           new="            for j in range(num_train):\n"
+               "                dists[i, j] = np.sqrt(np.sum((self.X_train[j] - X[i]) ** 2))\n",
+           breaks=(ONE,), mistake="exactly one loop"),
+    Mutant("one_loop_subtracts_in_place", NB, CLS,
+           old="            dists[i, :] = np.sqrt(np.sum((self.X_train - X[i]) ** 2, axis=1))\n",
+           new="            self.X_train -= X[i]\n"
+               "            dists[i, :] = np.sqrt(np.sum(self.X_train ** 2, axis=1))\n"
+               "            self.X_train += X[i]\n",
+           breaks=(ONE,), mistake="self.X_train was modified"),
+    # -- no loops
+    Mutant("no_loops_squared", NB, CLS,
+           old="dists = np.sqrt(np.maximum(sq_dists, 0.0))", new="dists = np.maximum(sq_dists, 0.0)",
+           breaks=(NO,), mistake="squared distances"),
+    Mutant("no_loops_transposed", NB, CLS,
+           old="dists = np.sqrt(np.maximum(sq_dists, 0.0))", new="dists = np.sqrt(np.maximum(sq_dists, 0.0)).T",
+           breaks=(NO, CV), mistake="transposed"),
+    Mutant("no_loops_without_clipping", NB, CLS,
+           old="dists = np.sqrt(np.maximum(sq_dists, 0.0))", new="dists = np.sqrt(sq_dists)",
+           breaks=(NO,), mistake="NaN"),
+    Mutant("no_loops_calls_one_loop", NB, CLS,
+           old=NO_LOOPS_BODY + "",
+           new="        return self.compute_distances_one_loop(X)\n" + NO_LOOPS_BODY,
+           breaks=(NO,), mistake="(called by it) uses a Python loop"),
+    Mutant("no_loops_comprehension", NB, CLS,
+           old=NO_LOOPS_BODY,
+           new="        test_sq = np.array([[row @ row] for row in X])\n"
+               "        train_sq = np.sum(self.X_train ** 2, axis=1)[np.newaxis, :]\n"
+               "        sq_dists = test_sq - 2.0 * (X @ self.X_train.T) + train_sq\n",
+           breaks=(NO,), mistake="loop or comprehension"),
+    Mutant("no_loops_linalg_norm", NB, CLS,
+           old=NO_LOOPS_BODY,
+           new="        sq_dists = np.linalg.norm(X[:, np.newaxis, :] - self.X_train[np.newaxis, :, :], axis=2) ** 2\n",
+           breaks=(NO,), mistake="np.linalg.norm"),
+    Mutant("no_loops_all_differences_at_once", NB, CLS,
+           old=NO_LOOPS_BODY,
+           new="        sq_dists = np.sum((X[:, np.newaxis, :] - self.X_train[np.newaxis, :, :]) ** 2, axis=2)\n",
+           breaks=(NO, CV), mistake="(num_test, num_train, D)"),
+    Mutant("no_loops_centres_in_place", NB, CLS,
+           old=NO_LOOPS_BODY,
+           new="        centre = X.mean(axis=0)\n"
+               "        X -= centre\n"
+               "        self.X_train -= centre\n" + NO_LOOPS_BODY,
+           breaks=(NO, CV), mistake="was modified"),
+    # -- predict_labels
+    Mutant("vote_tie_to_largest_label", NB, CLS,
+           old=VOTE_LINES,
+           new="            votes = np.bincount(self.y_train[nearest])\n"
+               "            y_pred[i] = len(votes) - 1 - np.argmax(votes[::-1])\n",
+           breaks=(VOTE, CV), mistake="largest label"),
+    Mutant("vote_tie_to_first_seen", NB, CLS,
+           old=VOTE_LINES,
+           new="            from collections import Counter\n"
+               "            y_pred[i] = Counter(self.y_train[nearest].tolist()).most_common(1)[0][0]\n",
+           breaks=(VOTE, CV), mistake="seen first"),
+    Mutant("vote_of_the_farthest", NB, CLS,
+           old='nearest = np.argsort(dists[i], kind="stable")[:k]',
+           new='nearest = np.argsort(-dists[i], kind="stable")[:k]',
+           breaks=(VOTE, CV), mistake="farthest"),
+    Mutant("vote_ignores_k", NB, CLS,
+           old='nearest = np.argsort(dists[i], kind="stable")[:k]',
+           new='nearest = np.argsort(dists[i], kind="stable")[:1]',
+           breaks=(VOTE, CV), mistake="k is ignored"),
+    Mutant("vote_returns_floats", NB, CLS,
+           old="y_pred = np.zeros(num_test, dtype=np.int64)", new="y_pred = np.zeros(num_test)",
+           breaks=(VOTE,), mistake="dtype"),
+    # -- cross_validate_knn
+    Mutant("cv_validation_fold_in_training", NB, CV,
+           old="        classifier.train(X_fold_train, y_fold_train)\n",
+           new="        classifier.train(X, y)\n",
+           breaks=(CV,), mistake="validation fold is also part of the training data"),
+    Mutant("cv_shuffled_folds", NB, CV,
+           old=CV_SPLIT,
+           new="    order = np.random.permutation(len(X))\n"
+               "    X_folds = np.array_split(X[order], num_folds)\n"
+               "    y_folds = np.array_split(y[order], num_folds)\n",
+           breaks=(CV,), mistake="in order"),
+    Mutant("cv_strided_folds", NB, CV,
+           old=CV_SPLIT,
+           new="    X_folds = [X[i::num_folds] for i in range(num_folds)]\n"
+               "    y_folds = [y[i::num_folds] for i in range(num_folds)]\n",
+           breaks=(CV,), mistake="in order"),
+    Mutant("cv_folds_reversed", NB, CV,
+           old="    for i in range(num_folds):\n",
+           new="    for i in reversed(range(num_folds)):\n",
+           breaks=(CV,), mistake="reverse order"),
+    Mutant("cv_percentages", NB, CV,
+           old="float(np.mean(y_pred == y_folds[i]))", new="float(100 * np.mean(y_pred == y_folds[i]))",
+           breaks=(CV,), mistake="between 0 and 1"),
+    Mutant("cv_correct_counts", NB, CV,
+           old="float(np.mean(y_pred == y_folds[i]))", new="int(np.sum(y_pred == y_folds[i]))",
+           breaks=(CV,), mistake="should be a float"),
+]
+
+ALTERNATIVES = [
+    Alternative("no_loops_einsum", NB, CLS, old=NO_LOOPS_BODY,
+                new="        test_sq = np.einsum('ij,ij->i', X, X)[:, None]\n"
+                    "        train_sq = np.einsum('ij,ij->i', self.X_train, self.X_train)[None, :]\n"
+                    "        sq_dists = test_sq + train_sq - 2.0 * np.einsum('id,jd->ij', X, self.X_train)\n"),
+    Alternative("no_loops_in_place_memory_light", NB, CLS, old=NO_LOOPS_BODY,
+                new="        sq_dists = X.dot(self.X_train.T)\n"
+                    "        sq_dists *= -2.0\n"
+                    "        sq_dists += np.square(X).sum(axis=1).reshape(-1, 1)\n"
+                    "        sq_dists += np.square(self.X_train).sum(axis=1)\n"),
+    Alternative("float32_inputs_computed_in_float64", NB, CLS,
+                old="        self.X_train = X\n        self.y_train = y\n",
+                new="        self.X_train = np.array(X, dtype=np.float64)\n"
+                    "        self.y_train = np.asarray(y).astype(np.int64)\n"),
+    Alternative("no_loops_casts_to_float64", NB, CLS, old=NO_LOOPS_BODY,
+                new="        X = np.asarray(X, dtype=np.float64)\n"
+                    "        train = np.asarray(self.X_train, dtype=np.float64)\n"
+                    "        test_sq = (X * X).sum(axis=1, keepdims=True)\n"
+                    "        sq_dists = test_sq + (train * train).sum(axis=1) - 2.0 * np.matmul(X, train.T)\n"),
+    Alternative("one_loop_enumerate_and_square", NB, CLS,
+                old="            dists[i, :] = np.sqrt(np.sum((self.X_train - X[i]) ** 2, axis=1))\n",
+                new="            diff = self.X_train - X[i]\n"
+                    "            dists[i] = np.sqrt(np.sum(np.square(diff), axis=-1))\n"),
+    Alternative("two_loops_dot_product", NB, CLS,
+                old="dists[i, j] = np.sqrt(np.sum((X[i] - self.X_train[j]) ** 2))",
+                new="diff = X[i] - self.X_train[j]\n                dists[i, j] = np.dot(diff, diff) ** 0.5"),
+    Alternative("vote_with_unique_counts", NB, CLS,
+                old='nearest = np.argsort(dists[i], kind="stable")[:k]\n' + VOTE_LINES,
+                new="nearest = np.argpartition(dists[i], k - 1)[:k] if k < dists.shape[1] else np.arange(k)\n"
+                    "            labels, counts = np.unique(self.y_train[nearest], return_counts=True)\n"
+                    "            y_pred[i] = labels[np.argmax(counts)]\n"),
+    Alternative("cv_with_predict_and_hstack", NB, CV, old="""    for i in range(num_folds):
+        X_fold_train = np.concatenate(X_folds[:i] + X_folds[i + 1:])
+        y_fold_train = np.concatenate(y_folds[:i] + y_folds[i + 1:])
+        classifier = KNearestNeighbor()
+        classifier.train(X_fold_train, y_fold_train)
+""", new="""    for i in range(num_folds):
+        others = [j for j in range(num_folds) if j != i]
+        X_fold_train = np.vstack([X_folds[j] for j in others])
+        y_fold_train = np.hstack([y_folds[j] for j in others])
+        classifier = KNearestNeighbor()
+        classifier.train(X_fold_train, y_fold_train)
+        for k in k_choices:
+            k_to_accuracies[k].append(float(np.mean(classifier.predict(X_folds[i], k=k) == y_folds[i])))
+        continue
+"""),
+    # np.mean gives numpy floats, which the notebook's contract accepts (np.float64 is a float).
+    Alternative("cv_numpy_float_accuracies", NB, CV,
+                old="float(np.mean(y_pred == y_folds[i]))", new="np.mean(y_pred == y_folds[i])"),
+]
