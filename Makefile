@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # nbgrader runs alembic and jupyter through PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install demo test release leak-check clean
+.PHONY: install demo test release leak-check bundle clean
 
 install: $(STAMP)
 
@@ -34,5 +34,9 @@ release: $(STAMP)
 leak-check: $(STAMP)
 	$(BIN)/python -m scripts.leak_check
 
+# The zip to hand out: release notebooks, utils/ and install files, checked for leaks.
+bundle: $(STAMP)
+	$(BIN)/python -m scripts.bundle
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist out *.egg-info .pytest_cache
