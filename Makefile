@@ -23,8 +23,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m scripts.demo
 
+# One pytest worker per core; a module's shared nbgrader course stays on one worker.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 # Regenerates the student release and the example class from solutions/.
 release: $(STAMP)

@@ -10,7 +10,7 @@ from tests.autograder.mutants import catalog
 from tests.autograder.submissions import make_edited_submission
 from tests.notebooks import ASSIGNMENT
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader_course")]
 
 
 @pytest.fixture(scope="module")
