@@ -138,6 +138,8 @@ class KitPlugin:
             cell = extracted.cell_defining(name)
             if cell in extracted.missing:
                 return _missing_message(extracted, cell)
+            if "imports" in failed:  # the root cause of everything after it
+                return _failure_message(notebook, "imports", failed["imports"])
             if cell in failed:
                 return _failure_message(notebook, cell, failed[cell])
             for label, info in failed.items():
@@ -193,8 +195,12 @@ def _missing_message(extracted, cell):
 
 
 def _failure_message(notebook, cell, info):
+    # Loading runs only the student's own cells (no hidden input exists yet), so the
+    # exception's own message is safe to show here, unlike during a test.
     where = f" at line {info['line']}" if info.get("line") else ""
-    return f"the cell '{cell}' of {notebook} raised {info.get('type', 'an error')}{where} when run"
+    detail = (info.get("message") or "").strip().splitlines()
+    detail = f": {detail[0][:200]}" if detail else ""
+    return f"the cell '{cell}' of {notebook} raised {info.get('type', 'an error')}{where} when run{detail}"
 
 
 def run_hidden_suites(context, assignment, notebooks=None):

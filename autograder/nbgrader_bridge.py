@@ -37,9 +37,10 @@ class KitAutograde(NbGraderPreprocessor):
     assignment = Unicode("", help="Assignment id; default: the one nbgrader is autograding").tag(config=True)
 
     def preprocess(self, nb, resources):
-        folder = Path(resources["metadata"]["path"])
         name = f"{resources['unique_key']}.ipynb"
         assignment = self.assignment or resources["nbgrader"]["assignment"]
+        folder = self._submitted_folder(resources["nbgrader"]["student"], assignment,
+                                        Path(resources["metadata"]["path"]))
         from autograder.pipeline import grade_submission  # heavy; only when nbgrader really autogrades
 
         result = grade_submission(folder, assignment, student=resources["nbgrader"]["student"], notebooks=[name])
@@ -56,3 +57,15 @@ class KitAutograde(NbGraderPreprocessor):
             cell.outputs = cell_outputs(score, float(meta.get("points", 0)), messages)
             cell.execution_count = 1
         return nb, resources
+
+    def _submitted_folder(self, student, assignment, fallback):
+        """The student's folder under ``submitted/``, as ``autograder grade`` would read it.
+
+        nbgrader autogrades notebook by notebook, so its ``autograded/`` copy of a notebook's
+        siblings (the svm notebook that softmax loads) may not exist yet.
+        """
+        from nbgrader.coursedir import CourseDirectory
+
+        coursedir = CourseDirectory(config=self.config)
+        folder = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+        return folder if folder.is_dir() else fallback

@@ -64,22 +64,26 @@ def grading_step(out):
     course = Course(out / "course")
     start = time.perf_counter()
     course.nbgrader("generate_assignment", ASSIGNMENT, "--force")
-    course.nbgrader("autograde", ASSIGNMENT, "--create", "--force")
+    # nbgrader gives up on a whole submission when one notebook cannot be read; the batch
+    # grader grades the rest of it. So a failed autograde here is part of the comparison.
+    course.nbgrader("autograde", ASSIGNMENT, "--create", "--force", check=False)
     course.nbgrader("generate_feedback", ASSIGNMENT, "--force")
     course.nbgrader("export")
     nbgrader_seconds = time.perf_counter() - start
     with open(course.root / "grades.csv") as handle:
-        exported = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(handle)}
+        exported = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(handle)
+                    if (course.root / "autograded" / row["student_id"] / ASSIGNMENT).is_dir()}
 
     print(f"    {'student':<10} {'autograder':>10} {'nbgrader':>9} {'max':>6}  status")
     agree = True
     for result in results:
         theirs = exported.get(result["student"])
         same = theirs is not None and abs(theirs - result["score"]) < 1e-6
-        agree &= same or result["status"] != "graded"
-        shown = "-" if theirs is None else f"{theirs:.2f}"
+        agree &= same or theirs is None
+        shown = "failed" if theirs is None else f"{theirs:.2f}"
+        note = "" if same else ("  (nbgrader could not process this submission)" if theirs is None else "  (DIFFERS)")
         print(f"    {result['student']:<10} {result['score']:>10.2f} {shown:>9} {result['max_score']:>6.1f}"
-              f"  {result['status']}{'' if same else '  (differs)'}")
+              f"  {result['status']}{note}")
     print(f"    autograder grade: {kit_seconds:.1f} s; nbgrader autograde + feedback + export: {nbgrader_seconds:.1f} s")
     print(f"    instructor report: {report}")
     print(f"    feedback: {out / 'autograder' / 'feedback'}; nbgrader feedback: {course.root / 'feedback'}")
