@@ -49,7 +49,10 @@ def read_notebook(path):
         raise ReadError(f"{path.name} is larger than {MAX_NOTEBOOK_BYTES // 1024**2} MB")
     try:
         nb = nbformat.read(str(path), as_version=4)
-    except Exception as exc:  # JSON errors, schema errors, encoding errors
+    except nbformat.reader.NotJSONError as exc:
+        raise ReadError(f"{path.name} is not a valid notebook: it is not JSON "
+                        "(a truncated upload, or a file saved in another format)") from exc
+    except Exception as exc:  # schema errors, encoding errors
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ReadError(f"{path.name} is not a valid notebook: {first_line[:200]}") from exc
     if not isinstance(nb.get("cells"), list):
