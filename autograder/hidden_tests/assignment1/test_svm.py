@@ -81,7 +81,8 @@ def _known_losses(W, X, y, reg):
     penalty = reg * np.sum(W * W)
     return {
         "the correct class was counted in the hinge sum (it runs over j != y_i only)": loss + 1.0,
-        "the hinge sum was not divided by N (the loss is a mean over the examples)": len(X) * (loss - penalty) + penalty,
+        "the hinge sum was not divided by N (the loss is a mean over the examples)":
+            len(X) * (loss - penalty) + penalty,
         "the margin is 0 instead of 1": _hinge(W, X, y, reg, delta=0.0)[0],
         "the margin has the wrong sign (it is s_j - s_{y_i} + 1)": _hinge(W, X, y, reg, sign=-1.0)[0],
     }
