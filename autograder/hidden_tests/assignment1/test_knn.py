@@ -5,14 +5,20 @@ Points are continuous random numbers, so two distances never tie except where
 a test builds vote ties on purpose.
 """
 import ast
-import time
 
 import numpy as np
 import pytest
 
 from autograder.feedback import Mistake, check_array, close, diagnose, unchanged
+from autograder.hidden_tests.checks import (
+    LOOP_NODES,
+    best_seconds,
+    find_function,
+    imported_aliases,
+    loop_problem,
+    parse_cell,
+)
 from autograder.run import StudentError
-from utils.notebook_loader import python_source
 
 NOTEBOOK = "knn.ipynb"
 GRADE_CELLS = {
@@ -35,9 +41,7 @@ TIMED_SHAPE = (60, 250, 64)
 # Small distance matrix, but an array of all differences (num_test, num_train, D) would need 3.2 GB,
 # more than the worker may use.
 WIDE_SHAPE = (400, 1000, 1000)
-LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 LIBRARY_NAMES = {"norm", "scipy", "sklearn", "cdist", "pdist", "euclidean_distances", "distance_matrix"}
-HIDDEN_LOOP_NAMES = {"vectorize", "apply_along_axis", "frompyfunc", "fromiter", "map"}
 
 
 def _each_method(weight):
@@ -90,21 +94,9 @@ def _correct_or_stop(student, reference, rng, method):
         raise Mistake(f"{method} does not compute the right distances yet, so this check cannot give credit")
 
 
-def _best_seconds(call, repeats):
-    """The shortest wall-clock time of ``repeats`` calls (fewer if one call is slow), and the last result."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = call()
-        best = min(best, time.perf_counter() - start)
-        if best > 1.0:
-            break
-    return best, result
-
-
 def _two_loop_seconds(classifier, X, repeats):
     try:
-        seconds, _ = _best_seconds(lambda: classifier.compute_distances_two_loops(X, _timeout=60), repeats)
+        seconds, _ = best_seconds(lambda: classifier.compute_distances_two_loops(X, _timeout=60), repeats)
     except StudentError as exc:
         raise Mistake(f"your two-loop version raised {exc.type_name}, so there is nothing to compare "
                       "the speed with; make compute_distances_two_loops work first") from None
@@ -113,50 +105,16 @@ def _two_loop_seconds(classifier, X, repeats):
 
 def _method_tree(student_code, method):
     """(the method's ast node, the cell's tree, the class's node) from the submitted class cell."""
-    source = student_code.source_of(CLASS_CELL)
-    if source is None:
-        raise Mistake(f"the cell '{CLASS_CELL}' is missing; restore it from the released notebook")
-    tree = ast.parse(python_source(source))
-    classes = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "KNearestNeighbor"]
-    functions = [n for n in (classes[-1].body if classes else []) if isinstance(n, ast.FunctionDef)
-                 and n.name == method]
-    if not functions:
-        raise Mistake(f"could not find the method {method} in the class KNearestNeighbor")
-    return functions[-1], tree, classes[-1]
+    tree = parse_cell(student_code, CLASS_CELL)
+    function, klass = find_function(tree, method, class_name="KNearestNeighbor")
+    return function, tree, klass
 
 
 def _loop_free_problem(function, tree, klass):
     """What breaks the no-loop rule in ``function`` or in a function of the cell it calls, or None."""
-    methods = {n.name: n for n in klass.body if isinstance(n, ast.FunctionDef)}
-    helpers = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
-    banned = set(LIBRARY_NAMES)
-    for node in (n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))):
-        for alias in node.names:  # e.g. ``from scipy.spatial.distance import cdist as d``
-            origin = f"{getattr(node, 'module', None) or ''}.{alias.name}".strip(".").split(".")
-            if origin[0] in {"scipy", "sklearn"} or origin[-1] in LIBRARY_NAMES:
-                banned.add((alias.asname or alias.name).split(".")[0])
-    seen, todo = set(), [function]
-    while todo:
-        node = todo.pop()
-        if node.name in seen:
-            continue
-        seen.add(node.name)
-        where = node.name if node is function else f"{node.name} (called by it)"
-        names = {getattr(n, "attr", None) or getattr(n, "id", None) for n in ast.walk(node)}
-        loops = sorted({type(n).__name__ for n in ast.walk(node) if isinstance(n, LOOP_NODES)})
-        if loops:
-            return f"{where} uses a Python loop or comprehension ({', '.join(loops)})"
-        if names & HIDDEN_LOOP_NAMES:
-            return f"{where} uses {', '.join(sorted(names & HIDDEN_LOOP_NAMES))}, a Python loop in disguise"
-        if names & banned:
-            return (f"{where} uses {', '.join(sorted(names & banned))}: compute the distances yourself, "
-                    "without np.linalg.norm, scipy or sklearn")
-        for call in (c.func for c in ast.walk(node) if isinstance(c, ast.Call)):
-            if isinstance(call, ast.Attribute) and getattr(call.value, "id", None) == "self" and call.attr in methods:
-                todo.append(methods[call.attr])
-            elif isinstance(call, ast.Name) and call.id in helpers:
-                todo.append(helpers[call.id])
-    return None
+    banned = LIBRARY_NAMES | imported_aliases(tree, {"scipy", "sklearn"}, LIBRARY_NAMES)
+    return loop_problem(function, tree, klass, banned,
+                        ": compute the distances yourself, without np.linalg.norm, scipy or sklearn")
 
 
 def _vote(dists, y_train, k, rule="smallest", farthest=False):
@@ -322,7 +280,7 @@ def test_one_loop_has_one_loop_and_beats_two_loops(student, student_code, refere
     num_test, num_train, dim = TIMED_SHAPE
     X, X_train = _points(rng, num_test, num_train, dim)
     classifier = _trained(student, X_train)
-    one_loop, _ = _best_seconds(lambda: classifier.compute_distances_one_loop(X, _timeout=60), 2)
+    one_loop, _ = best_seconds(lambda: classifier.compute_distances_one_loop(X, _timeout=60), 2)
     two_loops = _two_loop_seconds(classifier, X, 1)
     if two_loops < 2 * one_loop:
         raise Mistake(f"the one-loop version is only {two_loops / one_loop:.1f} times as fast as your two-loop "
@@ -372,7 +330,7 @@ def test_no_loops_is_much_faster_than_two_loops(student, reference, rng):
     num_test, num_train, dim = TIMED_SHAPE
     X, X_train = _points(rng, num_test, num_train, dim)
     classifier = _trained(student, X_train)
-    no_loops, dists = _best_seconds(lambda: classifier.compute_distances_no_loops(X, _timeout=60), 3)
+    no_loops, dists = best_seconds(lambda: classifier.compute_distances_no_loops(X, _timeout=60), 3)
     if not close(dists, _trained(reference, X_train).compute_distances_no_loops(X), rtol=1e-6, atol=1e-6):
         raise Mistake("the no-loop distances are wrong on the timed input, so the speed cannot earn credit")
     two_loops = _two_loop_seconds(classifier, X, 2)

@@ -7,16 +7,22 @@ and a speed check against the submission's own naive version. ``Softmax``
 subclasses the ``LinearClassifier`` of the submission's svm.ipynb, so its
 training test also relies on that notebook's train().
 """
-import ast
-import time
 
 import numpy as np
 import pytest
 
 import utils
 from autograder.feedback import Mistake, check_array, check_scalar, close, diagnose, unchanged
+from autograder.hidden_tests.checks import (
+    best_seconds,
+    find_function,
+    imported_aliases,
+    loop_problem,
+    names,
+    parse_cell,
+    reachable_functions,
+)
 from autograder.run import StudentError
-from utils.notebook_loader import python_source
 
 NOTEBOOK = "softmax.ipynb"
 GRADE_CELLS = {
@@ -30,8 +36,6 @@ LOSSES = ("softmax_loss_naive", "softmax_loss_vectorized")
 VECTORIZED = "softmax_loss_vectorized"
 # Big enough that the naive double loop takes a few tens of milliseconds.
 TIMED_SHAPE = (800, 16, 12)
-LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-HIDDEN_LOOP_NAMES = {"vectorize", "apply_along_axis", "frompyfunc", "fromiter", "map"}
 LIBRARY_NAMES = {"scipy", "sklearn", "logsumexp", "torch"}
 LN10 = float(np.log(10.0))
 UNSTABLE = ("it is NaN or infinite for scores of magnitude 1e3: exp() overflows; subtract the row maximum "
@@ -228,52 +232,6 @@ def test_returns_a_float_and_a_float64_gradient(student, rng, loss_name):
 
 
 # -- vectorized only ---------------------------------------------------------------------------------
-def _function_tree(student_code, name):
-    """(the function's ast node, the cell's tree) from the submitted cell that defines ``name``."""
-    source = student_code.source_of(name)
-    if source is None:
-        raise Mistake(f"the cell '{name}' is missing; restore it from the released notebook")
-    try:
-        tree = ast.parse(python_source(source))
-    except SyntaxError:
-        raise Mistake(f"the cell '{name}' is not valid Python") from None
-    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
-    if not functions:
-        raise Mistake(f"could not find the function {name} in its cell")
-    return functions[-1], tree
-
-
-def _reachable_functions(function, tree):
-    """The function and every function of the cell it calls, transitively."""
-    module_functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
-    found, todo = {}, [function]
-    while todo:
-        node = todo.pop()
-        if id(node) in found:
-            continue
-        found[id(node)] = node
-        for call in (c for c in ast.walk(node) if isinstance(c, ast.Call)):
-            if isinstance(call.func, ast.Name) and call.func.id in module_functions:
-                todo.append(module_functions[call.func.id])
-    return list(found.values())
-
-
-def _library_aliases(tree):
-    """Names the cell imports from scipy or sklearn (``from scipy.special import logsumexp as lse``)."""
-    aliases = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            module = (getattr(node, "module", None) or "").split(".")[0]
-            for alias in node.names:
-                if module in LIBRARY_NAMES or alias.name.split(".")[0] in LIBRARY_NAMES:
-                    aliases.add((alias.asname or alias.name).split(".")[0])
-    return aliases
-
-
-def _names(node):
-    return {getattr(n, "attr", None) or getattr(n, "id", None) for n in ast.walk(node)} - {None}
-
-
 def _vectorized_correct_or_stop(student, reference, W, X, y):
     """Fail unless the vectorized data term (reg = 0) is right: loops and speed earn credit only then."""
     loss, dW = _loss_pair(student.softmax_loss_vectorized(W, X, y, 0.0))
@@ -288,35 +246,15 @@ def _vectorized_correct_or_stop(student, reference, W, X, y):
 def test_vectorized_source_has_no_loops(student, student_code, reference, rng):
     """softmax_loss_vectorized has no Python loops or comprehensions and uses no scipy."""
     _vectorized_correct_or_stop(student, reference, *_problem(rng, N=7, D=5, C=4))
-    function, tree = _function_tree(student_code, VECTORIZED)
-    banned = LIBRARY_NAMES | _library_aliases(tree)
-    for node in _reachable_functions(function, tree):
-        where = VECTORIZED if node is function else f"{node.name} (called by it)"
-        loops = sorted({type(n).__name__ for n in ast.walk(node) if isinstance(n, LOOP_NODES)})
-        if loops:
-            raise Mistake(f"{where} uses a Python loop or comprehension ({', '.join(loops)}); "
-                          "compute all rows at once with whole-array operations")
-        names = _names(node)
-        if "softmax_loss_naive" in names:
-            raise Mistake(f"{where} calls softmax_loss_naive, which loops; compute the loss without it")
-        hidden = sorted(names & HIDDEN_LOOP_NAMES)
-        if hidden:
-            raise Mistake(f"{where} uses {', '.join(hidden)}, which is a Python loop in disguise")
-        library = sorted(names & banned)
-        if library:
-            raise Mistake(f"{where} uses {', '.join(library)}; write the log-sum-exp yourself with numpy")
-
-
-def _best_seconds(call, repeats):
-    """The shortest wall-clock time of ``repeats`` calls (fewer once a call takes over a second)."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - start)
-        if best > 1.0:
-            break
-    return best
+    tree = parse_cell(student_code, VECTORIZED)
+    function, _ = find_function(tree, VECTORIZED)
+    if "softmax_loss_naive" in {n for f in reachable_functions(function, tree) for n in names(f)}:
+        raise Mistake(f"{VECTORIZED} calls softmax_loss_naive, which loops; compute the loss without it")
+    banned = LIBRARY_NAMES | imported_aliases(tree, LIBRARY_NAMES, LIBRARY_NAMES)
+    problem = loop_problem(function, tree, banned=banned, banned_hint="; write the log-sum-exp yourself with numpy")
+    if problem:
+        raise Mistake(problem if "log-sum-exp" in problem else f"{problem}; compute all rows at once with "
+                      "whole-array operations")
 
 
 @target(VECTORIZED, weight=1.5)
@@ -325,14 +263,14 @@ def test_vectorized_is_faster_than_naive(student, reference, rng):
     N, D, C = TIMED_SHAPE
     W, X, y = _problem(rng, N=N, D=D, C=C, scale=0.1)
     _vectorized_correct_or_stop(student, reference, W, X, y)
-    vectorized = _best_seconds(lambda: student.softmax_loss_vectorized(W, X, y, 0.0, _timeout=60), 5)
+    vectorized = best_seconds(lambda: student.softmax_loss_vectorized(W, X, y, 0.0, _timeout=60), 5)[0]
     try:
-        naive = _best_seconds(lambda: student.softmax_loss_naive(W, X, y, 0.0, _timeout=60), 3)
+        naive = best_seconds(lambda: student.softmax_loss_naive(W, X, y, 0.0, _timeout=60), 3)[0]
     except StudentError:
         naive = 0.0  # a broken naive version: the reference's time below is the yardstick
     # A naive version that is itself vectorized is no yardstick: then the reference's loops (timed here,
     # without the worker's overhead, so a lower bound) set the pace.
-    naive = max(naive, _best_seconds(lambda: reference.softmax_loss_naive(W, X, y, 0.0), 2))
+    naive = max(naive, best_seconds(lambda: reference.softmax_loss_naive(W, X, y, 0.0), 2)[0])
     if naive < 3 * vectorized:
         raise Mistake(f"the vectorized version is only {naive / vectorized:.1f} times as fast as the naive one; "
                       "expected at least 3 times: one matrix product for the scores, one for dW")

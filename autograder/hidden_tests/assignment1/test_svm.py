@@ -7,17 +7,15 @@ values by far more. The training tests replace ``self.loss`` of the student's
 classifier by a function of this suite (it runs here, called back from the
 worker), so they judge ``train`` alone, whatever the student's loss does.
 """
-import ast
-import time
 
 import numpy as np
 import pytest
 
 import utils
 from autograder.feedback import Mistake, check_array, check_scalar, close, diagnose, unchanged
+from autograder.hidden_tests.checks import best_seconds, find_function, loop_problem, parse_cell, seeded
 from autograder.proxy import RemoteObject
 from autograder.run import StudentError, StudentFault
-from utils.notebook_loader import python_source
 
 NOTEBOOK = "svm.ipynb"
 GRADE_CELLS = {
@@ -32,8 +30,6 @@ LOSS_FUNCTIONS = ("svm_loss_naive", "svm_loss_vectorized")
 VECTORIZED_CELL = "svm_loss_vectorized"
 TIMED_SHAPE = (800, 16, 25)  # (N, D, C): many (i, j) pairs for the naive loops (~40 ms), little data to send
 RTOL = 1e-4
-LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-HIDDEN_LOOP_NAMES = {"vectorize", "apply_along_axis", "frompyfunc", "fromiter", "map", "svm_loss_naive"}
 target = pytest.mark.target
 
 
@@ -216,53 +212,15 @@ def test_returns_a_number_and_a_D_by_C_array_and_leaves_inputs_unchanged(student
 
 
 # -- vectorized only: no loops, and fast -------------------------------------------------------
-def _reachable_functions(function, tree):
-    """The function and every function of its cell it calls by name, transitively."""
-    defined = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
-    found, todo = {}, [function]
-    while todo:
-        node = todo.pop()
-        if id(node) not in found:
-            found[id(node)] = node
-            todo += [defined[c.func.id] for c in ast.walk(node) if isinstance(c, ast.Call)
-                     and isinstance(c.func, ast.Name) and c.func.id in defined]
-    return list(found.values())
-
-
-def _names(node):
-    return {getattr(n, "attr", None) or getattr(n, "id", None) for n in ast.walk(node)} - {None}
-
-
 @target("svm_loss_vectorized", weight=1.5)
 def test_vectorized_has_no_python_loops(student, student_code, reference, rng):
     """svm_loss_vectorized (and any helper of its cell it calls) has no Python loops or comprehensions."""
     _working_or_stop(student, reference, rng, "svm_loss_vectorized")
-    source = student_code.source_of(VECTORIZED_CELL)
-    if source is None:
-        raise Mistake(f"the cell '{VECTORIZED_CELL}' is missing; restore it from the released notebook")
-    tree = ast.parse(python_source(source))
-    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "svm_loss_vectorized"]
-    if not functions:
-        raise Mistake("could not find the function svm_loss_vectorized in its cell")
-    for node in _reachable_functions(functions[-1], tree):
-        where = "svm_loss_vectorized" if node is functions[-1] else f"{node.name} (called by it)"
-        loops = sorted({type(n).__name__ for n in ast.walk(node) if isinstance(n, LOOP_NODES)})
-        if loops:
-            raise Mistake(f"{where} uses a Python loop or comprehension ({', '.join(loops)}); "
-                          "compute the loss and gradient with whole-array operations")
-        hidden = sorted(_names(node) & HIDDEN_LOOP_NAMES)
-        if hidden:
-            raise Mistake(f"{where} uses {', '.join(hidden)}, which loops in Python; use whole-array operations")
-
-
-def _best_seconds(call, repeats):
-    """The shortest wall-clock time of ``repeats`` calls."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - start)
-    return best
+    tree = parse_cell(student_code, VECTORIZED_CELL)
+    function, _ = find_function(tree, "svm_loss_vectorized")
+    problem = loop_problem(function, tree, banned={"svm_loss_naive"}, banned_hint=", which loops in Python")
+    if problem:
+        raise Mistake(f"{problem}; compute the loss and gradient with whole-array operations")
 
 
 @target("svm_loss_vectorized")
@@ -270,12 +228,12 @@ def test_vectorized_is_much_faster_than_naive(student, reference, rng):
     """svm_loss_vectorized is at least 3 times as fast as your svm_loss_naive on a large minibatch."""
     _working_or_stop(student, reference, rng, "svm_loss_vectorized")
     W, X, y = _problem(rng, *TIMED_SHAPE, clear_of_kinks=False)
-    vectorized = _best_seconds(lambda: student.svm_loss_vectorized(W, X, y, 1e-3, _timeout=10), 3)
+    vectorized = best_seconds(lambda: student.svm_loss_vectorized(W, X, y, 1e-3, _timeout=10), 3)[0]
     try:
-        naive = _best_seconds(lambda: student.svm_loss_naive(W, X, y, 1e-3, _timeout=10), 2)
+        naive = best_seconds(lambda: student.svm_loss_naive(W, X, y, 1e-3, _timeout=10), 2)[0]
         baseline = "your svm_loss_naive"
     except StudentFault:  # no working naive version (error, timeout, missing): time the reference's loops here
-        naive = _best_seconds(lambda: reference.svm_loss_naive(W, X, y, 1e-3), 2)
+        naive = best_seconds(lambda: reference.svm_loss_naive(W, X, y, 1e-3), 2)[0]
         baseline = "a naive version with loops"
     if naive < 3 * vectorized:
         raise Mistake(f"svm_loss_vectorized is only {naive / vectorized:.1f} times as fast as {baseline}; "
@@ -283,16 +241,6 @@ def test_vectorized_is_much_faster_than_naive(student, reference, rng):
 
 
 # -- LinearClassifier.train ---------------------------------------------------------------------
-def _seeded(seed, call):
-    """Run ``call()`` here with numpy's global generator seeded as the worker seeds it."""
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        return call()
-    finally:
-        np.random.set_state(state)
-
-
 class _RecordingLoss:
     """Stands in for ``self.loss``: records every minibatch; its gradient depends on the batch and reg only."""
 
@@ -344,7 +292,7 @@ def _draws(seed, N, B, iters, replace=True, new_W=None):
         if new_W:
             np.random.randn(*new_W)
         return [list(np.random.choice(N, B, replace=replace)) for _ in range(iters)]
-    return _seeded(seed, draw)
+    return seeded(seed, draw)
 
 
 def _check_batches(calls, X, y, settings, seed):
@@ -402,7 +350,7 @@ def _train_both(student, reference, rng, X, y, W0, settings):
     if W0 is not None:
         classifier.W, trusted.W = W0.copy(), W0.copy()
     classifier.train(X, y, **settings, _seed=seed)
-    _seeded(seed, lambda: trusted.train(X, y, **settings))
+    seeded(seed, lambda: trusted.train(X, y, **settings))
     return seed, classifier, recorder, trusted
 
 

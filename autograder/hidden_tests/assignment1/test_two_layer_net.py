@@ -11,6 +11,7 @@ import pytest
 
 import utils
 from autograder.feedback import Mistake, check_array, check_scalar, close, diagnose, unchanged
+from autograder.hidden_tests.checks import seeded
 from autograder.run import StudentError
 
 NOTEBOOK = "two_layer_net.ipynb"
@@ -55,16 +56,6 @@ def _net(module, params):
     net = module.TwoLayerNet(D, H, C, std=0.1)
     net.params = {name: value.copy() for name, value in params.items()}
     return net
-
-
-def _seeded(seed, call):
-    """Run ``call()`` here with numpy's global generator seeded as the worker seeds it."""
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        return call()
-    finally:
-        np.random.set_state(state)
 
 
 def _atol(expected, relative=1e-6):
@@ -358,7 +349,7 @@ def test_matches_the_reference_under_the_same_seed(student, reference, rng):
     net = _net(student, params)
     history = _history(net.train(X, y, X_val, y_val, **settings, _seed=seed))
     reference_net = _net(reference, params)
-    expected = _seeded(seed, lambda: reference_net.train(X, y, X_val, y_val, **settings))
+    expected = seeded(seed, lambda: reference_net.train(X, y, X_val, y_val, **settings))
     final = net.params
     if not _same_params(final, reference_net.params):
         for description, options in [
@@ -375,7 +366,7 @@ def test_matches_the_reference_under_the_same_seed(student, reference, rng):
             raise Mistake(f"history['{key}'] differs: record it at the end of every epoch, after the update "
                           "(train accuracy on the current minibatch, validation accuracy on X_val)")
     # The first recorded loss is the student's own loss of the first minibatch at the initial parameters.
-    first_batch = _seeded(seed, lambda: np.random.choice(N, settings["batch_size"]))
+    first_batch = seeded(seed, lambda: np.random.choice(N, settings["batch_size"]))
     first_loss, _ = _loss_and_grads(_net(student, params).loss(X[first_batch], y[first_batch], reg=0.0))
     recorded = _as_floats(history, "loss_history", settings["num_iters"])[0]
     if not close(recorded, check_scalar(first_loss, "the loss"), rtol=1e-6, atol=1e-9):
@@ -399,7 +390,7 @@ def test_draws_minibatches_with_replacement(student, reference, rng):
                           "replacement, np.random.choice(num_train, batch_size)") from None
         raise
     reference_net = _net(reference, params)
-    _seeded(seed, lambda: reference_net.train(X, y, X, y, **settings))
+    seeded(seed, lambda: reference_net.train(X, y, X, y, **settings))
     if not _same_params(net.params, reference_net.params):
         raise Mistake("with a batch larger than the training set, training ends at other parameters; draw the "
                       "minibatch with np.random.choice(num_train, batch_size)")

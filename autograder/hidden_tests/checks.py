@@ -1,0 +1,128 @@
+"""Checks the hidden suites share: rules on the student's source, and fair timing.
+
+Source rules read the submitted cell (``student_code.source_of(grade_id)``)
+with ``ast``: nothing of the student's code runs here.
+"""
+from __future__ import annotations
+
+import ast
+import time
+
+import numpy as np
+
+from autograder.feedback import Mistake
+from utils.notebook_loader import python_source
+
+LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+# Calls that run a Python-level loop for you.
+DISGUISED_LOOPS = frozenset({"vectorize", "apply_along_axis", "frompyfunc", "fromiter", "map"})
+
+
+def parse_cell(student_code, cell):
+    """The ast of a submitted definition cell; a ``Mistake`` if it is missing or not Python."""
+    source = student_code.source_of(cell)
+    if source is None:
+        raise Mistake(f"the cell '{cell}' is missing; restore it from the released notebook")
+    try:
+        return ast.parse(python_source(source))
+    except SyntaxError:
+        raise Mistake(f"the cell '{cell}' is not valid Python") from None
+
+
+def find_function(tree, name, class_name=None):
+    """(the last definition of function ``name``, its class node or None) in a cell's tree."""
+    body, klass = tree.body, None
+    if class_name:
+        classes = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name]
+        klass = classes[-1] if classes else None
+        body = klass.body if klass else []
+    functions = [n for n in body if isinstance(n, ast.FunctionDef) and n.name == name]
+    if not functions:
+        where = f"the class {class_name}" if class_name else "its cell"
+        raise Mistake(f"could not find {name} in {where}")
+    return functions[-1], klass
+
+
+def names(node):
+    """Every name and attribute a node mentions."""
+    return {getattr(n, "attr", None) or getattr(n, "id", None) for n in ast.walk(node)} - {None}
+
+
+def imported_aliases(tree, modules, banned_names=()):
+    """Local names the cell binds to imports from ``modules`` or of ``banned_names``
+    (``from scipy.special import logsumexp as lse`` gives ``lse``)."""
+    aliases = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                origin = f"{getattr(node, 'module', None) or ''}.{alias.name}".strip(".").split(".")
+                if origin[0] in modules or origin[-1] in banned_names:
+                    aliases.add((alias.asname or alias.name).split(".")[0])
+    return aliases
+
+
+def reachable_functions(function, tree, klass=None):
+    """``function`` and every function of the cell it calls by name (or as ``self.method``), transitively."""
+    helpers = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    methods = {n.name: n for n in klass.body if isinstance(n, ast.FunctionDef)} if klass else {}
+    found, todo = {}, [function]
+    while todo:
+        node = todo.pop()
+        if id(node) in found:
+            continue
+        found[id(node)] = node
+        for call in (c.func for c in ast.walk(node) if isinstance(c, ast.Call)):
+            if isinstance(call, ast.Name) and call.id in helpers:
+                todo.append(helpers[call.id])
+            elif isinstance(call, ast.Attribute) and getattr(call.value, "id", None) == "self" and call.attr in methods:
+                todo.append(methods[call.attr])
+    return list(found.values())
+
+
+def loop_problem(function, tree, klass=None, banned=frozenset(), banned_hint=""):
+    """What breaks a no-loop rule in ``function`` or a helper it calls, as a sentence, or None.
+
+    Parameters
+    ----------
+    banned : set of str
+        Names the function may not use (library functions, the naive version).
+    banned_hint : str
+        Appended to the sentence when a banned name is used (what to do instead).
+    """
+    for node in reachable_functions(function, tree, klass):
+        where = function.name if node is function else f"{node.name} (called by it)"
+        loops = sorted({type(n).__name__ for n in ast.walk(node) if isinstance(n, LOOP_NODES)})
+        if loops:
+            return f"{where} uses a Python loop or comprehension ({', '.join(loops)})"
+        used = names(node)
+        if used & DISGUISED_LOOPS:
+            return f"{where} uses {', '.join(sorted(used & DISGUISED_LOOPS))}, a Python loop in disguise"
+        if used & set(banned):
+            return f"{where} uses {', '.join(sorted(used & set(banned)))}{banned_hint}"
+    return None
+
+
+def best_seconds(call, repeats, give_up_after=1.0):
+    """(the shortest wall-clock time of ``repeats`` calls, the last call's result).
+
+    Timed here, so the student's code cannot fake it; stops early once a call
+    takes longer than ``give_up_after`` seconds.
+    """
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = call()
+        best = min(best, time.perf_counter() - start)
+        if best > give_up_after:
+            break
+    return best, result
+
+
+def seeded(seed, call):
+    """Run ``call()`` here with numpy's global generator seeded as the worker seeds it, then restore it."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        return call()
+    finally:
+        np.random.set_state(state)
