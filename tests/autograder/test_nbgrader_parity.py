@@ -6,11 +6,17 @@ import pytest
 from autograder.batch import grade_batch
 from autograder.score import TestResult, cell_scores
 from scripts.course import Course
-from tests.autograder.mutants import catalog
+from tests.autograder.mutants import Alternative, catalog
 from tests.autograder.submissions import make_edited_submission
 from tests.notebooks import ASSIGNMENT
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader_course")]
+
+# A correct solution that writes to stderr and warns: stock nbgrader zeroes such a cell.
+NOISY = Alternative("noisy", "gradient_check", "sgd_step",
+                    old="    new_w = w - learning_rate * dw\n",
+                    new="    new_w = w - learning_rate * dw\n    import sys, warnings\n"
+                        "    sys.stderr.write('debug output')\n    warnings.warn('a warning')\n")
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +26,9 @@ def course(tmp_path_factory, fresh_release, reference_submission):
     course.nbgrader("generate_assignment", ASSIGNMENT, "--force")
     mutants, _ = catalog()
     buggy = make_edited_submission(tmp_path_factory.mktemp("buggy") / "buggy", reference_submission, mutants[0])
-    for student, folder in (("ada", reference_submission), ("blank", fresh_release), ("bugs", buggy)):
+    noisy = make_edited_submission(tmp_path_factory.mktemp("noisy") / "noisy", reference_submission, NOISY)
+    students = (("ada", reference_submission), ("blank", fresh_release), ("bugs", buggy), ("noisy", noisy))
+    for student, folder in students:
         course.submit(student, folder)
     course.nbgrader("autograde", ASSIGNMENT, "--create", "--force")
     course.nbgrader("generate_feedback", ASSIGNMENT, "--force")
@@ -35,7 +43,7 @@ def batch(course, tmp_path_factory):
     return {result["student"]: result for result in results}
 
 
-@pytest.mark.parametrize("student", ["ada", "blank", "bugs"])
+@pytest.mark.parametrize("student", ["ada", "blank", "bugs", "noisy"])
 def test_nbgrader_records_the_batch_graders_score_for_every_grade_cell(course, batch, student):
     ours = cell_scores([TestResult(**test) for test in batch[student]["tests"]])
     theirs = course.grade_cell_scores(student)
@@ -43,9 +51,13 @@ def test_nbgrader_records_the_batch_graders_score_for_every_grade_cell(course, b
     assert {key: pytest.approx(score) for key, (score, _) in ours.items()} == theirs
 
 
-def test_the_three_submissions_get_different_totals(batch):
+def test_the_submissions_get_the_totals_they_deserve(batch):
     scores = {student: result["score"] for student, result in batch.items()}
-    assert scores["ada"] == batch["ada"]["max_score"] > scores["bugs"] > scores["blank"] == 0
+    assert scores["ada"] == scores["noisy"] == batch["ada"]["max_score"] > scores["bugs"] > scores["blank"] == 0
+
+
+def test_stderr_and_warnings_from_student_code_do_not_zero_a_cell_in_nbgrader(course):
+    assert course.grade_cell_scores("noisy")[("gradient_check.ipynb", "test_sgd_step")] == 2.0
 
 
 def test_exported_grades_match_the_batch_totals(course, batch):

@@ -1,6 +1,7 @@
 """The hidden suites are strong: the reference earns full marks, the blank release none,
 every cataloged mistake loses points where it should and only there, and correct
 alternatives earn full marks."""
+import re
 from collections import defaultdict
 
 import pytest
@@ -63,6 +64,12 @@ def test_mutant_loses_points_on_its_target_and_only_there(tmp_path, reference_su
     if mutant.mistake:
         messages = " ".join(t.message for t in result.tests if t.target == mutant.breaks[0])
         assert mutant.mistake in messages, messages
+    assert [t.message for t in result.tests if _reveals_values(t.message)] == []
+
+
+def _reveals_values(message):
+    """A message that shows numbers to many places or an array repr could give away hidden data."""
+    return re.search(r"\d\.\d{4,}|\d\.\d+[eE][-+]?\d|array\(|\[\s*-?\d+\.\d+,", message) is not None
 
 
 @pytest.mark.slow
