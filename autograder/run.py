@@ -256,9 +256,11 @@ class StudentSession:
     def load(self, notebook, cells, timeout=DEFAULT_CALL_SECONDS):
         """Execute (label, source) cells as module ``notebook``; returns {"defined", "failed"}."""
         message = {"op": "load", "notebook": notebook, "cells": [list(c) for c in cells]}
-        worker = self._ensure_worker()
+        result = self._ensure_worker().request(message, timeout)
+        # Replayed after a restart only if it worked: a load that hangs or crashes would
+        # otherwise cost its time again at every restart.
         self.loads.append((message, timeout))
-        return worker.request(message, timeout)
+        return result
 
     def request(self, message, timeout=DEFAULT_CALL_SECONDS):
         key = _function_key(message)

@@ -124,3 +124,13 @@ def test_without_bubblewrap_the_worker_still_runs_with_limits(tmp_path):
         assert module.double(21) == 42
         with pytest.raises(StudentTimeout):
             module.forever(_timeout=1)
+
+
+def test_a_load_that_hangs_is_not_replayed_after_the_restart(tmp_path):
+    with StudentSession(tmp_path) as session:
+        with pytest.raises(StudentTimeout):
+            session.load("hang.ipynb", [("top", "while True:\n    pass")], timeout=3)
+        start = time.monotonic()
+        session.load("m.ipynb", [("code", CODE)])
+        assert time.monotonic() - start < 2.5  # a replay of the hanging load would wait 3 s
+        assert RemoteObject(session, "m.ipynb", "m", session.generation).double(3) == 6
