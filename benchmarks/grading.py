@@ -42,9 +42,10 @@ def _timed(command, cwd):
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def _course(folder, config_text, submissions):
+def _course(folder, submissions):
+    """An nbgrader course with stock settings and the submissions in ``submitted/``."""
     folder.mkdir(parents=True)
-    (folder / "nbgrader_config.py").write_text(config_text)
+    (folder / "nbgrader_config.py").write_text(STOCK_CONFIG)
     shutil.copytree(ROOT / "solutions" / ASSIGNMENT, folder / "solutions" / ASSIGNMENT)
     for student, source in submissions.items():
         shutil.copytree(source, folder / "submitted" / student / ASSIGNMENT)
@@ -65,13 +66,12 @@ def main(argv=None):
         n = len(submissions)
         print(f"{n} full submissions (the reference solution, all five notebooks), {os.cpu_count()} cores")
 
-        kit_course = _course(scratch / "kit", "c = get_config()\n", submissions)
-        autograder = [str(BIN / "autograder"), "grade", str(kit_course / "submitted"), "--quiet", "--force"]
+        stock_course = _course(scratch / "stock", submissions)
+        autograder = [str(BIN / "autograder"), "grade", str(stock_course / "submitted"), "--quiet", "--force"]
         kit = {}
         for jobs in (1, 2):
             kit[jobs] = _timed(autograder + ["--out", str(scratch / f"out{jobs}"), "--jobs", str(jobs)], scratch)
 
-        stock_course = _course(scratch / "stock", STOCK_CONFIG, submissions)
         stock_wall, stock_cpu = _timed([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT,
                                         "--create", "--force"], stock_course)
 

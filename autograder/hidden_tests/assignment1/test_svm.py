@@ -28,7 +28,7 @@ GRADE_CELLS = {
 TARGET_ACCURACY = {"digits": 0.94, "cifar10": 0.35}  # as stated in the notebook's test_best_svm cell
 LOSS_FUNCTIONS = ("svm_loss_naive", "svm_loss_vectorized")
 VECTORIZED_CELL = "svm_loss_vectorized"
-TIMED_SHAPE = (800, 16, 25)  # (N, D, C): many (i, j) pairs for the naive loops (~40 ms), little data to send
+TIMED_SHAPE = (400, 16, 25)  # (N, D, C): many (i, j) pairs for the naive loops (~20 ms), little data to send
 RTOL = 1e-4
 target = pytest.mark.target
 

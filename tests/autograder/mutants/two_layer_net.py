@@ -100,7 +100,7 @@ MUTANTS = [
            new="        best_val, best_history = val_acc, history\n",
            breaks=(BEST,), mistake="best_net is None"),
     Mutant("best_net_undertrained", NB, "tune_best_net",
-           old="fine_hidden=[50, 100], fine_iters=400", new="fine_hidden=[50, 100], fine_iters=10",
+           old="fine_hidden=[64, 100], fine_iters=300", new="fine_hidden=[64, 100], fine_iters=10",
            breaks=(BEST,), mistake="target"),
 ]
 
