@@ -85,7 +85,10 @@ def _python_roots():
 
 def bwrap_command(submission_dir, argv, worker_dir=WORKER_DIR):
     """The bubblewrap command line that runs ``argv`` inside the sandbox."""
-    command = ["bwrap", "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL"]
+    command = ["bwrap", "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL",
+               # First the private /tmp, /proc and /dev: binds after them may lie inside /tmp
+               # (a virtualenv or a checkout there), and a later tmpfs would hide them.
+               "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
     for system_dir in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/alternatives"):
         if Path(system_dir).exists():
             command += ["--ro-bind", system_dir, system_dir]
@@ -95,7 +98,6 @@ def bwrap_command(submission_dir, argv, worker_dir=WORKER_DIR):
         "--ro-bind", str(UTILS_DIR), str(UTILS_DIR),
         "--ro-bind", str(worker_dir), SANDBOX_WORKER,
         "--ro-bind", str(submission_dir), SANDBOX_SUBMISSION,
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         "--chdir", SANDBOX_SUBMISSION,
         "--clearenv",
     ]

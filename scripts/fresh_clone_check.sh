@@ -13,4 +13,5 @@ git clone --quiet "$repo" "$scratch/kit"
 cd "$scratch/kit"
 echo "fresh clone of $(git rev-parse --short HEAD) in $scratch/kit; running make test with $python"
 env -i HOME="$HOME" PATH="$python_dir:/usr/local/bin:/usr/bin:/bin" LANG=C.UTF-8 \
+    KIT_REQUIRE_SANDBOX="${KIT_REQUIRE_SANDBOX:-}" \
     make test PYTHON="$python"

@@ -62,6 +62,7 @@ def test_a_duplicated_cell_counts_its_last_copy(submission):
     def change(nb):
         cell = _cell(nb, "sgd_step")
         wrong = nbformat.from_dict(cell)
+        wrong.id = "copied-cell"  # Jupyter gives a copied cell its own id
         wrong.source = "def sgd_step(w, dw, learning_rate):\n    return w"
         nb.cells.insert(nb.cells.index(cell), wrong)  # a wrong first copy above the right one
     _edit(submission, change)

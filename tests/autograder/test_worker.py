@@ -1,4 +1,5 @@
 """The worker runs student code with limits, isolated, and a fault costs only the call that hit it."""
+import os
 import time
 
 import numpy as np
@@ -134,3 +135,10 @@ def test_a_load_that_hangs_is_not_replayed_after_the_restart(tmp_path):
         session.load("m.ipynb", [("code", CODE)])
         assert time.monotonic() - start < 2.5  # a replay of the hanging load would wait 3 s
         assert RemoteObject(session, "m.ipynb", "m", session.generation).double(3) == 6
+
+
+@pytest.mark.skipif(not os.environ.get("KIT_REQUIRE_SANDBOX"), reason="KIT_REQUIRE_SANDBOX is not set (CI sets it "
+                    "where bubblewrap works)")
+def test_the_grader_uses_bubblewrap_wherever_it_works():
+    detect.cache_clear()
+    assert detect().level == "bubblewrap", detect().describe()
