@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 
 from scripts.paste_solutions import write_reference_submission
-from scripts.release import ASSIGNMENT, ROOT, generate_release
+from scripts.release import ROOT, generate_release
 
 EXAMPLES = ROOT / "examples" / "class"
 

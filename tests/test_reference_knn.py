@@ -15,6 +15,7 @@ from scipy.spatial.distance import cdist
 from sklearn.neighbors import KNeighborsClassifier
 
 import utils
+from tests.oracles import rel_error
 
 SOLUTIONS = Path(__file__).parents[1] / "solutions" / "assignment1"
 DISTANCE_METHODS = ("compute_distances_two_loops", "compute_distances_one_loop", "compute_distances_no_loops")
@@ -28,10 +29,6 @@ LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.D
 def knn():
     return utils.load_notebook("knn", directory=SOLUTIONS)
 
-
-def rel_error(a, b):
-    """Largest elementwise relative error, as in the gradient_check notebook."""
-    return np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))
 
 
 def random_points(seed, num_test, num_train, dim):

@@ -6,31 +6,24 @@ scikit-learn's LogisticRegression on the digits split. Shapes: N examples,
 D features, C classes.
 """
 import ast
-import os
-from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression
 
 from utils import add_bias, load_notebook, load_splits, subtract_mean
+from tests.notebooks import SOLUTIONS
+from tests.oracles import cell_source, central_differences, random_problem, rel_error
 
-NOTEBOOK_DIR = Path(__file__).parents[1] / "solutions" / "assignment1"
 LOSS_FUNCTIONS = ("softmax_loss_naive", "softmax_loss_vectorized")
 LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 @pytest.fixture(scope="module")
 def softmax():
-    # Its imports cell loads svm.ipynb from the working directory, as Jupyter runs it.
-    previous = Path.cwd()
-    os.chdir(NOTEBOOK_DIR)
-    try:
-        return load_notebook("softmax", directory=NOTEBOOK_DIR)
-    finally:
-        os.chdir(previous)
+    # Its imports cell loads svm.ipynb, which the loader finds next to it.
+    return load_notebook("softmax", directory=SOLUTIONS)
 
 
 @pytest.fixture(scope="module")
@@ -46,32 +39,6 @@ def cross_entropy_oracle(W, X, y, reg):
     scores = X @ W
     correct = np.take_along_axis(scores, y[:, None], axis=1)[:, 0]
     return np.mean(logsumexp(scores, axis=1) - correct) + reg * np.sum(W ** 2)
-
-
-def central_differences(f, W, h=1e-5):
-    """Numerical gradient of the scalar function f at W, one entry at a time."""
-    grad = np.zeros_like(W)
-    for index in np.ndindex(*W.shape):
-        step = np.zeros_like(W)
-        step[index] = h
-        grad[index] = (f(W + step) - f(W - step)) / (2 * h)
-    return grad
-
-
-def rel_error(a, b):
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
-
-
-def random_problem(seed, N=20, D=8, C=5, scale=0.5):
-    rng = np.random.default_rng(seed)
-    return scale * rng.standard_normal((D, C)), rng.standard_normal((N, D)), rng.integers(0, C, size=N)
-
-
-def function_source(name):
-    """Source of the notebook cell that defines `name`, found by its grade_id."""
-    nb = nbformat.read(str(NOTEBOOK_DIR / "softmax.ipynb"), as_version=4)
-    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == name]
-    return cell.source
 
 
 @pytest.mark.parametrize("name", LOSS_FUNCTIONS)
@@ -145,12 +112,12 @@ def test_inputs_are_not_modified(softmax, name):
 
 
 def test_vectorized_loss_has_no_loops_or_comprehensions():
-    tree = ast.parse(function_source("softmax_loss_vectorized"))
+    tree = ast.parse(cell_source("softmax", "softmax_loss_vectorized"))
     assert [type(node).__name__ for node in ast.walk(tree) if isinstance(node, LOOP_NODES)] == []
 
 
 def test_naive_loss_loops_over_the_examples():
-    tree = ast.parse(function_source("softmax_loss_naive"))
+    tree = ast.parse(cell_source("softmax", "softmax_loss_naive"))
     assert any(isinstance(node, ast.For) for node in ast.walk(tree))
 
 

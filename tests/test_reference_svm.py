@@ -5,16 +5,15 @@ gradients written here, the lecture's cat/car/frog numbers, and scikit-learn's
 LinearSVC on the digits split. Shapes: N examples, D features, C classes.
 """
 import ast
-from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 from sklearn.svm import LinearSVC
 
 from utils import add_bias, load_notebook, load_splits, subtract_mean
+from tests.notebooks import SOLUTIONS
+from tests.oracles import cell_source, central_differences, random_problem, rel_error
 
-NOTEBOOK_DIR = Path(__file__).parents[1] / "solutions" / "assignment1"
 LOSS_FUNCTIONS = ("svm_loss_naive", "svm_loss_vectorized")
 LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
@@ -27,7 +26,7 @@ LECTURE_LABELS = np.array([0, 1, 2])
 
 @pytest.fixture(scope="module")
 def svm():
-    return load_notebook("svm", directory=NOTEBOOK_DIR)
+    return load_notebook("svm", directory=SOLUTIONS)
 
 
 @pytest.fixture(scope="module")
@@ -45,32 +44,6 @@ def hinge_oracle(W, X, y, reg):
     correct = np.sum(np.where(one_hot, scores, 0.0), axis=1, keepdims=True)
     margins = np.where(one_hot, 0.0, np.maximum(0.0, scores - correct + 1.0))
     return margins.sum() / X.shape[0] + reg * np.sum(W ** 2)
-
-
-def central_differences(f, W, h=1e-5):
-    """Numerical gradient of the scalar function f at W, one entry at a time."""
-    grad = np.zeros_like(W)
-    for index in np.ndindex(*W.shape):
-        step = np.zeros_like(W)
-        step[index] = h
-        grad[index] = (f(W + step) - f(W - step)) / (2 * h)
-    return grad
-
-
-def rel_error(a, b):
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
-
-
-def random_problem(seed, N=20, D=8, C=5, scale=0.5):
-    rng = np.random.default_rng(seed)
-    return scale * rng.standard_normal((D, C)), rng.standard_normal((N, D)), rng.integers(0, C, size=N)
-
-
-def function_source(name):
-    """Source of the notebook cell that defines `name`, found by its grade_id."""
-    nb = nbformat.read(str(NOTEBOOK_DIR / "svm.ipynb"), as_version=4)
-    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == name]
-    return cell.source
 
 
 @pytest.mark.parametrize("name", LOSS_FUNCTIONS)
@@ -139,12 +112,12 @@ def test_inputs_are_not_modified(svm, name):
 
 
 def test_vectorized_loss_has_no_loops_or_comprehensions():
-    tree = ast.parse(function_source("svm_loss_vectorized"))
+    tree = ast.parse(cell_source("svm", "svm_loss_vectorized"))
     assert [type(node).__name__ for node in ast.walk(tree) if isinstance(node, LOOP_NODES)] == []
 
 
 def test_naive_loss_loops_over_examples_and_classes_inside_each_other():
-    tree = ast.parse(function_source("svm_loss_naive"))
+    tree = ast.parse(cell_source("svm", "svm_loss_naive"))
     outer = [node for node in ast.walk(tree) if isinstance(node, ast.For)]
     assert any(isinstance(inner, ast.For) and inner is not loop for loop in outer for inner in ast.walk(loop))
 

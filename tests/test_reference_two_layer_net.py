@@ -15,6 +15,7 @@ import pytest
 from scipy.special import logsumexp
 
 import utils
+from tests.oracles import rel_error
 
 SOLUTIONS = Path(__file__).parents[1] / "solutions" / "assignment1"
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
@@ -66,9 +67,6 @@ def numerical_gradient(f, x, h=1e-5):
         grad[index] = (f_plus - f_minus) / (2 * h)
     return grad
 
-
-def rel_error(a, b):
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
 
 
 def small_problem(nb, seed, N=6, D=5, H=7, C=4, std=0.6):

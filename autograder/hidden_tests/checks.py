@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from autograder.feedback import Mistake
+from autograder.feedback import Mistake, check_array
 from utils.notebook_loader import python_source
 
 LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -126,3 +126,36 @@ def seeded(seed, call):
         return call()
     finally:
         np.random.set_state(state)
+
+
+def check_tuned_accuracy(tuned, name, what, targets, with_bias):
+    """Run the tuning cell that leaves ``name`` and check its validation accuracy.
+
+    Parameters
+    ----------
+    tuned : the ``tuned`` fixture
+    name : str
+        The object the tuning cell must leave (``best_svm``).
+    what : str
+        What it should be, for messages ("the best trained LinearSVM").
+    targets : dict
+        Dataset name -> the accuracy the notebook states as its target.
+    with_bias : bool
+        Whether the notebook's data cell appends the bias column.
+    """
+    import utils  # the shipped helpers prepare the split exactly as the notebook's data cell does
+
+    dataset = utils.dataset_name()
+    data = utils.load_splits(dataset)
+    _, X_val = utils.subtract_mean(data.X_train, data.X_val)
+    if with_bias:
+        X_val = utils.add_bias(X_val)
+    best = tuned(name)
+    if best is None:
+        raise Mistake(f"{name} is None; the tuning cell must leave {what} in {name}")
+    if isinstance(best, (int, float, str, list, tuple, dict, np.ndarray)):
+        raise Mistake(f"{name} should be {what}, not a {type(best).__name__}")
+    y_pred = check_array(best.predict(X_val), (len(X_val),), f"{name}.predict(X_val)", "fi")
+    accuracy = float(np.mean(y_pred == data.y_val))
+    if accuracy < targets[dataset]:
+        raise Mistake(f"{name} reaches {accuracy:.3f} on the validation set; the target is {targets[dataset]}")

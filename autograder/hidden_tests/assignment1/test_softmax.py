@@ -11,9 +11,9 @@ training test also relies on that notebook's train().
 import numpy as np
 import pytest
 
-import utils
 from autograder.feedback import Mistake, check_array, check_scalar, close, diagnose, unchanged
 from autograder.hidden_tests.checks import (
+    check_tuned_accuracy,
     best_seconds,
     find_function,
     imported_aliases,
@@ -344,15 +344,4 @@ def test_training_a_softmax_lowers_the_loss(student, rng):
 @target("best_softmax")
 def test_best_softmax_reaches_the_target_validation_accuracy(tuned):
     """best_softmax, left by the tuning cell, reaches the notebook's target accuracy on the validation set."""
-    name = utils.dataset_name()
-    data = utils.load_splits(name)
-    _, X_val = utils.subtract_mean(data.X_train, data.X_val)  # as the notebook's data cell prepares them
-    X_val = utils.add_bias(X_val)
-    best = tuned("best_softmax")
-    if best is None:
-        raise Mistake("best_softmax is None; the tuning cell must leave the best trained Softmax in best_softmax")
-    y_pred = check_array(best.predict(X_val), (len(X_val),), "best_softmax.predict(X_val)", "fi")
-    accuracy = float(np.mean(y_pred == data.y_val))
-    if accuracy < TARGET_ACCURACY[name]:
-        raise Mistake(f"best_softmax reaches {accuracy:.3f} on the validation set; "
-                      f"the target is {TARGET_ACCURACY[name]}")
+    check_tuned_accuracy(tuned, "best_softmax", "the best trained Softmax", TARGET_ACCURACY, with_bias=True)

@@ -13,8 +13,14 @@ import pytest
 
 import utils
 from autograder.feedback import Mistake, check_array, check_scalar, close, diagnose, unchanged
-from autograder.hidden_tests.checks import best_seconds, find_function, loop_problem, parse_cell, seeded
-from autograder.proxy import RemoteObject
+from autograder.hidden_tests.checks import (
+    best_seconds,
+    check_tuned_accuracy,
+    find_function,
+    loop_problem,
+    parse_cell,
+    seeded,
+)
 from autograder.run import StudentError, StudentFault
 
 NOTEBOOK = "svm.ipynb"
@@ -493,16 +499,4 @@ def test_predict_is_the_argmax_of_the_scores(student, rng):
 @target("best_svm")
 def test_best_svm_reaches_the_target_validation_accuracy(tuned):
     """best_svm, left by the tuning cell, reaches the notebook's target accuracy on the validation set."""
-    name = utils.dataset_name()
-    data = utils.load_splits(name)
-    _, X_val = utils.subtract_mean(data.X_train, data.X_val)  # as the notebook's data cell prepares them
-    X_val = utils.add_bias(X_val)
-    best = tuned("best_svm")
-    if best is None:
-        raise Mistake("best_svm is None; the tuning cell must leave the best trained LinearSVM in best_svm")
-    if not isinstance(best, RemoteObject):
-        raise Mistake(f"best_svm should be the trained LinearSVM your search kept, not a {type(best).__name__}")
-    y_pred = check_array(best.predict(X_val), (len(X_val),), "best_svm.predict(X_val)", "fi")
-    accuracy = float(np.mean(y_pred == data.y_val))
-    if accuracy < TARGET_ACCURACY[name]:
-        raise Mistake(f"best_svm reaches {accuracy:.3f} on the validation set; the target is {TARGET_ACCURACY[name]}")
+    check_tuned_accuracy(tuned, "best_svm", "the best trained LinearSVM", TARGET_ACCURACY, with_bias=True)
