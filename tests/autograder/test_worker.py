@@ -142,3 +142,13 @@ def test_a_load_that_hangs_is_not_replayed_after_the_restart(tmp_path):
 def test_the_grader_uses_bubblewrap_wherever_it_works():
     detect.cache_clear()
     assert detect().level == "bubblewrap", detect().describe()
+
+
+def test_a_reply_too_large_to_accept_costs_the_call_not_the_grader(tmp_path):
+    with StudentSession(tmp_path) as session:
+        session.load("m.ipynb", [("code", "import numpy as np\ndef huge():\n    return np.zeros(40 * 2**20)")])
+        module = RemoteObject(session, "m.ipynb", "m", session.generation)
+        with pytest.raises(StudentCrash):
+            module.huge()  # 320 MB of float64: over the frame limit
+        session.load("n.ipynb", [("code", CODE)])
+        assert RemoteObject(session, "n.ipynb", "n", session.generation).double(2) == 4
