@@ -110,11 +110,16 @@ def _grade_one(submission, assignment, version):
         data = result.to_dict()
         data["seconds"] = round(result.seconds, 3)
         data["cpu_seconds"] = round(result.cpu_seconds, 3)
-    except (GraderError, OSError) as exc:
-        data = {"student": submission.student, "assignment": assignment, "status": "grader_error",
-                "score": 0.0, "max_score": 0.0, "tests": [], "error": str(exc)}
+    except Exception as exc:  # whatever happens, it is this submission's grader error, not the batch's
+        data = _grader_error(submission, assignment, exc)
     data.update(grader_version=version, fingerprint=fingerprint, folder=str(submission.folder))
     return data
+
+
+def _grader_error(submission, assignment, exc):
+    detail = str(exc) if isinstance(exc, (GraderError, OSError)) else f"{type(exc).__name__}: {exc}"
+    return {"student": submission.student, "assignment": assignment, "status": "grader_error",
+            "score": 0.0, "max_score": 0.0, "tests": [], "error": detail}
 
 
 def _already_graded(path, version, fingerprint):
@@ -122,7 +127,8 @@ def _already_graded(path, version, fingerprint):
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if data.get("grader_version") == version and data.get("fingerprint") == fingerprint:
+    if data.get("status") != "grader_error" and data.get("grader_version") == version \
+            and data.get("fingerprint") == fingerprint:
         return data
     return None
 
@@ -150,9 +156,12 @@ def grade_batch(paths, out, assignment="assignment1", jobs=None, force=False, pr
     # forkserver: pool processes start clean, without the threads of this one.
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=min(jobs, max(1, len(todo))), mp_context=context) as pool:
-        futures = [pool.submit(_grade_one, s, assignment, version) for s in todo]
+        futures = {pool.submit(_grade_one, s, assignment, version): s for s in todo}
         for future in as_completed(futures):
-            data = future.result()
+            try:
+                data = future.result()
+            except Exception as exc:  # the pool process died (BrokenProcessPool): a grader error
+                data = _grader_error(futures[future], assignment, exc)
             _write_submission(out, data)
             results.append(data)
             bar.update(1)

@@ -27,7 +27,7 @@ import pytest
 from autograder.errors import CompareError
 from autograder.feedback import Mistake
 from autograder.proxy import MissingDefinition, RemoteObject
-from autograder.run import StudentFault
+from autograder.run import StudentError, StudentFault
 
 HIDDEN_TESTS = Path(__file__).resolve().parent / "hidden_tests"
 TUNING_SECONDS = 120.0
@@ -130,7 +130,11 @@ class KitPlugin:
             result = self.context.session.load(module_name, extracted.load_cells(tuning_cell), timeout=timeout)
         except StudentFault as exc:
             return _Unavailable(f"loading {notebook} failed: {exc}")
-        failed = result["failed"]
+        # The reply comes from the student's process: keep only cells we sent, in a plain shape.
+        sent = {label for label, _ in extracted.load_cells(tuning_cell)}
+        reported = result.get("failed") if isinstance(result, dict) else None
+        failed = {label: StudentError(info if isinstance(info, dict) else {}, self.context.session.known_cells).info
+                  for label, info in (reported if isinstance(reported, dict) else {}).items() if label in sent}
         if tuning_cell and tuning_cell in failed:
             return _Unavailable(_failure_message(notebook, tuning_cell, failed[tuning_cell]))
 

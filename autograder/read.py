@@ -57,7 +57,21 @@ def read_notebook(path):
         raise ReadError(f"{path.name} is not a valid notebook: {first_line[:200]}") from exc
     if not isinstance(nb.get("cells"), list):
         raise ReadError(f"{path.name} has no list of cells")
+    for cell in nb.cells:
+        _repair(cell)
     return nb
+
+
+def _repair(cell):
+    """Make a cell's shape safe to read: nbformat tolerates metadata that is not a dict."""
+    if not isinstance(cell.get("metadata"), dict):
+        cell["metadata"] = nbformat.NotebookNode()
+    if "nbgrader" in cell.metadata and not isinstance(cell.metadata["nbgrader"], dict):
+        del cell.metadata["nbgrader"]  # unreadable grading metadata: the cell counts as unmarked
+    source = cell.get("source", "")
+    if not isinstance(source, str):
+        cell["source"] = "".join(source) if isinstance(source, list) and all(
+            isinstance(line, str) for line in source) else ""
 
 
 def read_submission(folder, expected_notebooks, assignment="assignment1", student=None):

@@ -8,6 +8,7 @@ the tests that depend on it.
 """
 from __future__ import annotations
 
+import builtins
 import os
 import select
 import signal
@@ -23,6 +24,12 @@ DEFAULT_CALL_SECONDS = 10.0
 START_SECONDS = 60.0
 
 
+# Exception names that may be shown: Python's own, and those numpy and the kit raise. A class
+# the student defines could be named after the hidden inputs, so it shows as "an exception".
+SHOWN_EXCEPTIONS = frozenset(
+    name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)
+) | {"LinAlgError", "AxisError", "NotebookLoadError"}
+
 class StudentFault(Exception):
     """The student's code misbehaved; the message is safe to show the student."""
 
@@ -32,12 +39,19 @@ class StudentFault(Exception):
 class StudentError(StudentFault):
     """The student's code raised an exception."""
 
-    def __init__(self, info):
-        self.info = info
-        where = f" (cell {info['cell']}, line {info['line']})" if info.get("cell") else ""
-        super().__init__(f"your code raised {info.get('type', 'an error')}{where}")
-        self.type_name = info.get("type", "")
-        self.student_message = info.get("message", "")
+    def __init__(self, info, known_cells=frozenset()):
+        # Every field comes from the worker, so the student's code chooses it (even the
+        # exception's class name): only known exception names and cells we loaded are shown.
+        name = info.get("type")
+        self.type_name = name if name in SHOWN_EXCEPTIONS else "an exception"
+        cell, line = info.get("cell"), info.get("line")
+        cell = cell if cell in known_cells else None
+        line = line if isinstance(line, int) and not isinstance(line, bool) and 0 < line < 10**6 else None
+        where = f" (cell {cell}, line {line})" if cell and line else ""
+        super().__init__(f"your code raised {self.type_name}{where}")
+        self.info = {"type": self.type_name, "cell": cell, "line": line,
+                     "message": str(info.get("message", ""))[:500]}
+        self.student_message = self.info["message"]
 
 
 class StudentTimeout(StudentFault):
@@ -57,6 +71,7 @@ class Worker:
         self.isolation = isolation or detect()
         self.callbacks = {}
         self.process = None
+        self.known_cells = set()  # "notebook:grade_id" of every cell sent, for error reports
 
     def start(self):
         argv, env, cwd = worker_command(self.submission_dir, self.isolation)
@@ -91,6 +106,8 @@ class Worker:
         StudentError, StudentTimeout, StudentCrash
         """
         deadline = time.monotonic() + timeout
+        if message.get("op") == "load":
+            self.known_cells.update(f"{message['notebook']}:{label}" for label, _ in message["cells"])
         try:
             self.process.stdin.write(codec.encode(message))
             self.process.stdin.flush()
@@ -103,7 +120,7 @@ class Worker:
             self.kill()
             raise StudentCrash(self._crash_message(exc)) from None
         if not reply.get("ok"):
-            raise StudentError(reply.get("error") or {})
+            raise StudentError(reply.get("error") or {}, self.known_cells)
         return reply.get("value")
 
     def _serve_callback(self, request):
@@ -275,6 +292,10 @@ class StudentSession:
 
     def callback(self, function):
         return self._ensure_worker().callback(function)
+
+    @property
+    def known_cells(self):
+        return self.worker.known_cells if self.worker else set()
 
     def close(self):
         if self.worker is not None:

@@ -128,8 +128,12 @@ def seeded(seed, call):
         np.random.set_state(state)
 
 
-def check_tuned_accuracy(tuned, name, what, targets, with_bias):
+def check_tuned_accuracy(tuned, name, what, targets, with_bias, predict):
     """Run the tuning cell that leaves ``name`` and check its validation accuracy.
+
+    The accuracy is computed here from the weights the object holds (``predict``), never
+    from predictions the student's code returns: a lookup table of the validation labels,
+    which the tuning cell can see, earns nothing.
 
     Parameters
     ----------
@@ -142,6 +146,8 @@ def check_tuned_accuracy(tuned, name, what, targets, with_bias):
         Dataset name -> the accuracy the notebook states as its target.
     with_bias : bool
         Whether the notebook's data cell appends the bias column.
+    predict : callable
+        ``predict(best, X, num_classes)`` -> labels (N,), computed here from ``best``'s weights.
     """
     import utils  # the shipped helpers prepare the split exactly as the notebook's data cell does
 
@@ -155,7 +161,25 @@ def check_tuned_accuracy(tuned, name, what, targets, with_bias):
         raise Mistake(f"{name} is None; the tuning cell must leave {what} in {name}")
     if isinstance(best, (int, float, str, list, tuple, dict, np.ndarray)):
         raise Mistake(f"{name} should be {what}, not a {type(best).__name__}")
-    y_pred = check_array(best.predict(X_val), (len(X_val),), f"{name}.predict(X_val)", "fi")
-    accuracy = float(np.mean(y_pred == data.y_val))
+    accuracy = float(np.mean(predict(best, X_val, len(data.class_names)) == data.y_val))
     if accuracy < targets[dataset]:
         raise Mistake(f"{name} reaches {accuracy:.3f} on the validation set; the target is {targets[dataset]}")
+
+
+def predict_linear(classifier, X, num_classes):
+    """Labels of a linear classifier, from its weights ``W`` (D, C)."""
+    W = check_array(classifier.W, (X.shape[1], num_classes), "its weights W")
+    return np.argmax(X @ W, axis=1)
+
+
+def predict_two_layer(net, X, num_classes):
+    """Labels of a two-layer net, from its ``params`` (affine - ReLU - affine)."""
+    params = net.params
+    if not isinstance(params, dict) or not {"W1", "b1", "W2", "b2"} <= set(params):
+        raise Mistake("its params should be a dict with W1, b1, W2 and b2")
+    W1 = check_array(params["W1"], (X.shape[1], np.shape(params["W1"])[-1]), "params['W1']")
+    hidden_size = W1.shape[1]
+    b1 = check_array(params["b1"], (hidden_size,), "params['b1']")
+    W2 = check_array(params["W2"], (hidden_size, num_classes), "params['W2']")
+    b2 = check_array(params["b2"], (num_classes,), "params['b2']")
+    return np.argmax(np.maximum(0.0, X @ W1 + b1) @ W2 + b2, axis=1)

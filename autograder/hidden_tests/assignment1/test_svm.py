@@ -16,6 +16,7 @@ from autograder.feedback import Mistake, check_array, check_scalar, close, diagn
 from autograder.hidden_tests.checks import (
     best_seconds,
     check_tuned_accuracy,
+    predict_linear,
     find_function,
     loop_problem,
     parse_cell,
@@ -499,4 +500,5 @@ def test_predict_is_the_argmax_of_the_scores(student, rng):
 @target("best_svm")
 def test_best_svm_reaches_the_target_validation_accuracy(tuned):
     """best_svm, left by the tuning cell, reaches the notebook's target accuracy on the validation set."""
-    check_tuned_accuracy(tuned, "best_svm", "the best trained LinearSVM", TARGET_ACCURACY, with_bias=True)
+    check_tuned_accuracy(tuned, "best_svm", "the best trained LinearSVM", TARGET_ACCURACY, with_bias=True,
+                         predict=predict_linear)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from autograder.feedback import Mistake, check_array, check_scalar, close, diagnose, unchanged
-from autograder.hidden_tests.checks import check_tuned_accuracy, seeded
+from autograder.hidden_tests.checks import check_tuned_accuracy, predict_two_layer, seeded
 from autograder.run import StudentError
 
 NOTEBOOK = "two_layer_net.ipynb"
@@ -447,4 +447,5 @@ def test_predict_is_the_argmax_of_the_scores(student, reference, rng):
 @target("best_net")
 def test_best_net_reaches_the_target_validation_accuracy(tuned):
     """best_net, left by the tuning cell, reaches the notebook's target accuracy on the validation set."""
-    check_tuned_accuracy(tuned, "best_net", "the best trained TwoLayerNet", TARGET_ACCURACY, with_bias=False)
+    check_tuned_accuracy(tuned, "best_net", "the best trained TwoLayerNet", TARGET_ACCURACY, with_bias=False,
+                         predict=predict_two_layer)
