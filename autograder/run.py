@@ -22,6 +22,9 @@ from autograder.worker import codec
 
 DEFAULT_CALL_SECONDS = 10.0
 START_SECONDS = 60.0
+# A whole submission's time in its worker: far above an honest one's (seconds), far below
+# what a hostile one could cost with a timeout in every test.
+BUDGET_SECONDS = 300.0
 
 
 # Exception names that may be shown: Python's own, and those numpy and the kit raise. A class
@@ -238,29 +241,41 @@ class StudentSession:
     ``load`` requests are remembered and replayed into a fresh worker, so a
     test after a timeout or crash runs against a clean copy of the code.
     Objects created before a restart are gone; using them raises ``StudentCrash``.
-    A function that timed out once is not called again in this session: later
-    calls fail at once, so a hanging function costs its tests, not minutes.
+    A function that timed out or crashed once is not called again in this session:
+    later calls fail at once, so a hanging or crashing function costs its tests, not
+    minutes. The whole session has a wall-clock budget that every call and every
+    reload counts against.
     """
 
-    def __init__(self, submission_dir, limits=None, isolation=None):
+    def __init__(self, submission_dir, limits=None, isolation=None, budget_seconds=BUDGET_SECONDS):
         self.submission_dir = Path(submission_dir)
         self.limits, self.isolation = limits, isolation
         self.loads = []
         self.worker = None
         self.generation = 0
-        self.hung = set()
+        self.hung, self.crashed = set(), set()
         self.cpu_seconds = 0.0  # of workers that have ended
+        self.deadline = time.monotonic() + budget_seconds
+        self.budget_seconds = budget_seconds
+
+    def _within_budget(self, timeout):
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise StudentTimeout(f"your submission used up its grading time ({self.budget_seconds:g} s) "
+                                 "in earlier tests, so this one was not run")
+        return min(timeout, left)
 
     def _ensure_worker(self):
         if self.worker is None or not self.worker.alive:
             if self.worker is not None:
                 self.worker.kill()  # its CPU time is lost with it: it crashed or timed out
+            self._within_budget(START_SECONDS)
             self.worker = Worker(self.submission_dir, self.limits, self.isolation)
             self.worker.start()
             self.generation += 1
             for message, timeout in self.loads:
                 try:
-                    self.worker.request(message, timeout)
+                    self.worker.request(message, self._within_budget(timeout))
                 except StudentFault:
                     pass  # the load's own outcome was recorded the first time
         return self.worker
@@ -273,7 +288,7 @@ class StudentSession:
     def load(self, notebook, cells, timeout=DEFAULT_CALL_SECONDS):
         """Execute (label, source) cells as module ``notebook``; returns {"defined", "failed"}."""
         message = {"op": "load", "notebook": notebook, "cells": [list(c) for c in cells]}
-        result = self._ensure_worker().request(message, timeout)
+        result = self._ensure_worker().request(message, self._within_budget(timeout))
         # Replayed after a restart only if it worked: a load that hangs or crashes would
         # otherwise cost its time again at every restart.
         self.loads.append((message, timeout))
@@ -283,11 +298,17 @@ class StudentSession:
         key = _function_key(message)
         if key in self.hung:
             raise StudentTimeout("your code did not finish in time in an earlier test, so it was not run again")
+        if key in self.crashed:
+            raise StudentCrash("your code crashed the process in an earlier test, so it was not run again")
         try:
-            return self._ensure_worker().request(message, timeout)
+            return self._ensure_worker().request(message, self._within_budget(timeout))
         except StudentTimeout:
             if key:
                 self.hung.add(key)
+            raise
+        except StudentCrash:
+            if key:
+                self.crashed.add(key)
             raise
 
     def callback(self, function):

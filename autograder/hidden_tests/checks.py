@@ -6,6 +6,7 @@ with ``ast``: nothing of the student's code runs here.
 from __future__ import annotations
 
 import ast
+import builtins
 import time
 
 import numpy as np
@@ -16,6 +17,9 @@ from utils.notebook_loader import python_source
 LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 # Calls that run a Python-level loop for you.
 DISGUISED_LOOPS = frozenset({"vectorize", "apply_along_axis", "frompyfunc", "fromiter", "map"})
+# Ways to run code the source check cannot see.
+HIDDEN_CODE = frozenset({"exec", "eval", "compile", "globals", "locals", "vars", "__import__"})
+SAFE_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_")) - HIDDEN_CODE
 
 
 def parse_cell(student_code, cell):
@@ -89,8 +93,19 @@ def loop_problem(function, tree, klass=None, banned=frozenset(), banned_hint="")
     banned_hint : str
         Appended to the sentence when a banned name is used (what to do instead).
     """
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     for node in reachable_functions(function, tree, klass):
         where = function.name if node is function else f"{node.name} (called by it)"
+        hidden = sorted(names(node) & HIDDEN_CODE)
+        if hidden:
+            return f"{where} uses {', '.join(hidden)}, which runs code the check cannot see"
+        # A plain-name call must reach a function of this cell (checked too) or a builtin:
+        # an alias or a function of another cell could hide a loop.
+        elsewhere = sorted({c.func.id for c in ast.walk(node) if isinstance(c, ast.Call)
+                            and isinstance(c.func, ast.Name)} - defined - SAFE_BUILTINS - _arguments(node))
+        if elsewhere:
+            return (f"{where} calls {', '.join(elsewhere)}, which is not a function of this cell; "
+                    "write the computation in this cell")
         loops = sorted({type(n).__name__ for n in ast.walk(node) if isinstance(n, LOOP_NODES)})
         if loops:
             return f"{where} uses a Python loop or comprehension ({', '.join(loops)})"
@@ -100,6 +115,12 @@ def loop_problem(function, tree, klass=None, banned=frozenset(), banned_hint="")
         if used & set(banned):
             return f"{where} uses {', '.join(sorted(used & set(banned)))}{banned_hint}"
     return None
+
+
+def _arguments(function):
+    """Names of a function's parameters (calling one is not calling a hidden helper)."""
+    args = function.args
+    return {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a}
 
 
 def best_seconds(call, repeats, give_up_after=1.0):

@@ -66,3 +66,18 @@ def test_broken_grading_metadata_costs_nothing_and_never_stops_the_batch(tmp_pat
     results = grade_batch([root], tmp_path / "out", jobs=1, progress=False)
     assert [r["status"] for r in results] == ["graded", "graded"]
     assert results[0]["score"] == results[1]["score"] > 0  # the unmarked cell still defines sgd_step
+
+
+ALIASED_LOOPS = '''_fast = svm_loss_naive  # the naive loops, under another name
+
+def svm_loss_vectorized(W, X, y, reg):
+    return _fast(W, X, y, reg)
+'''
+
+
+def test_loops_hidden_behind_an_alias_do_not_pass_the_no_loop_check(tmp_path, reference_submission):
+    folder = _copy(tmp_path / "alias", reference_submission, "svm.ipynb")
+    _edit(folder / "svm.ipynb", "svm_loss_vectorized", lambda cell: setattr(cell, "source", ALIASED_LOOPS))
+    result = grade_submission(folder, notebooks=["svm.ipynb"])
+    no_loops = [t for t in result.tests if t.id == "svm.svm_loss_vectorized.vectorized_has_no_python_loops"]
+    assert no_loops and no_loops[0].score == 0 and "_fast" in no_loops[0].message

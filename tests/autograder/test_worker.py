@@ -152,3 +152,23 @@ def test_a_reply_too_large_to_accept_costs_the_call_not_the_grader(tmp_path):
             module.huge()  # 320 MB of float64: over the frame limit
         session.load("n.ipynb", [("code", CODE)])
         assert RemoteObject(session, "n.ipynb", "n", session.generation).double(2) == 4
+
+
+def test_a_function_that_crashed_is_not_run_again(module):
+    with pytest.raises(StudentCrash):
+        module.leave()
+    with pytest.raises(StudentCrash, match="earlier test"):
+        module.leave()
+    assert module.double(1) == 2
+
+
+def test_a_session_stops_running_code_once_its_budget_is_spent(tmp_path):
+    with StudentSession(tmp_path, budget_seconds=3) as session:
+        session.load("m.ipynb", [("code", CODE)])
+        module = RemoteObject(session, "m.ipynb", "m", session.generation)
+        start = time.monotonic()
+        with pytest.raises(StudentTimeout):
+            module.forever(_timeout=10)  # cut at the budget, not after 10 s
+        assert time.monotonic() - start < 5
+        with pytest.raises(StudentTimeout, match="grading time"):
+            module.double(1)
