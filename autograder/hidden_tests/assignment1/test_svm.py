@@ -243,7 +243,7 @@ def test_vectorized_is_much_faster_than_naive(student, reference, rng):
         naive = best_seconds(lambda: reference.svm_loss_naive(W, X, y, 1e-3), 2)[0]
         baseline = "a naive version with loops"
     if naive < 3 * vectorized:
-        raise Mistake(f"svm_loss_vectorized is only {naive / vectorized:.1f} times as fast as {baseline}; "
+        raise Mistake(f"svm_loss_vectorized is less than 3 times as fast as {baseline}; "
                       "expected at least 3 times: compute all margins at once and the gradient as one matrix product")
 
 

@@ -9,7 +9,7 @@ far more.
 import numpy as np
 import pytest
 
-from autograder.feedback import Mistake, check_array, check_scalar, close, diagnose, unchanged
+from autograder.feedback import Mistake, check_array, check_scalar, close, describe_type, diagnose, unchanged
 from autograder.hidden_tests.checks import check_tuned_accuracy, predict_two_layer, seeded
 from autograder.run import StudentError
 
@@ -262,7 +262,7 @@ def _as_floats(history, key, length):
     except (TypeError, ValueError):
         raise Mistake(f"history['{key}'] must be a list of numbers") from None
     if values.shape != (length,):
-        raise Mistake(f"history['{key}'] has {values.size} entries; "
+        raise Mistake(f"history['{key}'] should hold {length} values, and it does not; "
                       + ("record one loss per iteration" if key == "loss_history" else
                          "record one accuracy at the end of every epoch, i.e. every "
                          "max(N // batch_size, 1) iterations"))
@@ -271,7 +271,7 @@ def _as_floats(history, key, length):
 
 def _history(value):
     if not isinstance(value, dict):
-        raise Mistake(f"train must return the history as a dict, not {type(value).__name__}")
+        raise Mistake(f"train must return the history as a dict, not {describe_type(value)}")
     for key in ("loss_history", "train_acc_history", "val_acc_history"):
         if key not in value:
             raise Mistake(f"the history has no key '{key}'")
