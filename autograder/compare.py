@@ -27,11 +27,9 @@ import pytest
 from autograder.errors import CompareError
 from autograder.feedback import Mistake
 from autograder.proxy import MissingDefinition, RemoteObject
-from autograder.run import StudentError, StudentFault
+from autograder.run import StudentFault
 
 HIDDEN_TESTS = Path(__file__).resolve().parent / "hidden_tests"
-TUNING_SECONDS = 120.0
-LOAD_SECONDS = 30.0
 
 
 @dataclass
@@ -115,10 +113,19 @@ class KitPlugin:
         cell = extracted.cell_defining(name)
         key = (notebook, cell)
         if key not in self.context.loaded:
-            self.context.loaded[key] = self._load(notebook, cell, timeout=TUNING_SECONDS)
+            self.context.loaded[key] = self._load(notebook, cell, timeout=self.context.session.limits.tuning_seconds)
         return getattr(self.context.loaded[key], name)
 
-    def _load(self, notebook, tuning_cell, timeout=LOAD_SECONDS):
+    def preload(self, notebooks):
+        """Load every notebook's definitions before the first test sends a hidden input.
+
+        What a definition cell raises while loading is then untainted, so its message can be shown.
+        """
+        for notebook in notebooks:
+            if notebook in self.context.extracted:
+                self._student_module(notebook)
+
+    def _load(self, notebook, tuning_cell, timeout=None):
         problem = self.context.submission.problems.get(notebook)
         if problem:
             return _Unavailable(problem)
@@ -133,7 +140,7 @@ class KitPlugin:
         # The reply comes from the student's process: keep only cells we sent, in a plain shape.
         sent = {label for label, _ in extracted.load_cells(tuning_cell)}
         reported = result.get("failed") if isinstance(result, dict) else None
-        failed = {label: StudentError(info if isinstance(info, dict) else {}, self.context.session.known_cells).info
+        failed = {label: self.context.session.student_error(info).info
                   for label, info in (reported if isinstance(reported, dict) else {}).items() if label in sent}
         if tuning_cell and tuning_cell in failed:
             return _Unavailable(_failure_message(notebook, tuning_cell, failed[tuning_cell]))
@@ -199,8 +206,8 @@ def _missing_message(extracted, cell):
 
 
 def _failure_message(notebook, cell, info):
-    # Loading runs only the student's own cells (no hidden input exists yet), so the
-    # exception's own message is safe to show here, unlike during a test.
+    # The exception's own message is there only if it was raised before any hidden input
+    # crossed (see run.StudentSession.tainted).
     where = f" at line {info['line']}" if info.get("line") else ""
     detail = (info.get("message") or "").strip().splitlines()
     detail = f": {detail[0][:200]}" if detail else ""
@@ -236,6 +243,7 @@ def run_hidden_suites(context, assignment, notebooks=None):
         "-p", "no:faulthandler", "-p", "no:logging", "-p", "no:doctest",
     ]
     plugin = KitPlugin(context)
+    plugin.preload(notebooks if notebooks is not None else sorted(context.extracted))
     previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:

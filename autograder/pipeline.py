@@ -11,9 +11,11 @@ from autograder import __version__
 from autograder.compare import GradingContext, run_hidden_suites
 from autograder.errors import CompareError, GraderError
 from autograder.extract import extract
-from autograder.read import read_submission
+from autograder.limits import load_limits
+from autograder.read import read_submission, worker_copy
 from autograder.reference import references
 from autograder.run import StudentSession
+from autograder.sandbox import detect
 from autograder.score import cell_scores, score
 
 
@@ -32,6 +34,8 @@ class SubmissionResult:
     grader_version: str = __version__
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # the grader's and its workers' CPU time (not in to_dict: varies)
+    isolation: str = ""  # sandbox.LEVELS
+    limits: dict = field(default_factory=dict)  # limits.Limits.to_dict()
 
     def to_dict(self):
         data = {
@@ -39,6 +43,7 @@ class SubmissionResult:
             "score": round(self.score, 4), "max_score": round(self.max_score, 4),
             "tests": [test.to_dict() for test in self.tests],
             "grader_version": self.grader_version,
+            "isolation": self.isolation, "limits": self.limits,
         }
         if self.problems:
             data["problems"] = self.problems
@@ -69,27 +74,31 @@ def grade_submission(folder, assignment="assignment1", student=None, notebooks=N
     """
     start, cpu_start = time.perf_counter(), time.process_time()
     refs = references(assignment)
+    limits = limits or load_limits(assignment)
+    isolation = isolation or detect()
     wanted = tuple(notebooks or refs.notebooks)
     submission = read_submission(folder, wanted, assignment, student)
     points = {key: value for key, value in refs.points().items() if key[0] in wanted}
     max_score = sum(points.values())
+    common = dict(problems=submission.problems, isolation=isolation.level, limits=limits.to_dict())
     try:
         extracted = {name: extract(name, submission.notebooks.get(name), refs.notebook(name)) for name in wanted}
-        with StudentSession(submission.folder, limits, isolation) as session:
+        # The worker gets the notebooks as read here (any encoding or format repaired), never the files.
+        copies = {name: worker_copy(nb) for name, nb in submission.notebooks.items()}
+        with StudentSession(submission.folder, limits, isolation, notebooks=copies) as session:
             context = GradingContext(submission, extracted, session, refs)
             outcomes = run_hidden_suites(context, assignment, wanted)
         worker_cpu = session.cpu_seconds
         tests = score(outcomes, points)
         _check_every_cell_is_tested(tests, points)
     except GraderError as exc:
-        return SubmissionResult(submission.student, assignment, "grader_error", 0.0, max_score,
-                                problems=submission.problems, error=str(exc),
-                                seconds=time.perf_counter() - start)
+        return SubmissionResult(submission.student, assignment, "grader_error", 0.0, max_score, error=str(exc),
+                                seconds=time.perf_counter() - start, **common)
     status = "graded" if submission.notebooks else "invalid_submission"
     return SubmissionResult(
         submission.student, assignment, status, sum(t.score for t in tests), sum(t.max_score for t in tests),
-        tests, submission.problems, seconds=time.perf_counter() - start,
-        cpu_seconds=time.process_time() - cpu_start + worker_cpu,
+        tests, seconds=time.perf_counter() - start,
+        cpu_seconds=time.process_time() - cpu_start + worker_cpu, **common,
     )
 
 

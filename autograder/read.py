@@ -7,6 +7,8 @@ recorded as a problem and costs only its own tests.
 """
 from __future__ import annotations
 
+import codecs
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,16 +45,24 @@ def student_id(folder, assignment):
 
 
 def read_notebook(path):
-    """Parse and validate one notebook; ``ReadError`` says what is wrong with it."""
+    """Parse and validate one notebook; ``ReadError`` says what is wrong with it.
+
+    Accepts what editors save: a byte-order mark, UTF-16, CRLF line endings, nbformat 3 or 4.
+    """
     path = Path(path)
     if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        raise ReadError(f"{path.name} is larger than {MAX_NOTEBOOK_BYTES // 1024**2} MB")
+        raise ReadError(f"{path.name} is larger than {MAX_NOTEBOOK_BYTES // 1024**2} MB; clear its outputs "
+                        "(Kernel > Restart Kernel and Clear Outputs), save it and submit it again")
+    text = decode_notebook(path.read_bytes(), path.name)
     try:
-        nb = nbformat.read(str(path), as_version=4)
+        nb = nbformat.reads(text, as_version=4)
     except nbformat.reader.NotJSONError as exc:
+        if text.lstrip()[:1] == "<":
+            raise ReadError(f"{path.name} is a web page (HTML), not a notebook: save it from Jupyter "
+                            "(File > Download), not with the browser's Save Page") from exc
         raise ReadError(f"{path.name} is not a valid notebook: it is not JSON "
                         "(a truncated upload, or a file saved in another format)") from exc
-    except Exception as exc:  # schema errors, encoding errors
+    except Exception as exc:  # schema errors, unknown versions
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ReadError(f"{path.name} is not a valid notebook: {first_line[:200]}") from exc
     if not isinstance(nb.get("cells"), list):
@@ -60,6 +70,33 @@ def read_notebook(path):
     for cell in nb.cells:
         _repair(cell)
     return nb
+
+
+def decode_notebook(data, name):
+    """The text of a notebook file's bytes: UTF-8 (with or without a byte-order mark) or UTF-16."""
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                          (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            break
+    else:
+        encoding = "utf-8"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ReadError(f"{name} is not a valid notebook: it is not UTF-8 text (byte {exc.start} is "
+                        f"{data[exc.start]:#04x}); save it from Jupyter, not from another editor") from None
+
+
+def worker_copy(nb):
+    """The text of ``nb`` as the worker gets it: version 4, repaired, without outputs or attachments."""
+    cells = []
+    for cell in nb.cells:
+        plain = {key: value for key, value in cell.items() if key not in ("outputs", "attachments")}
+        if cell.get("cell_type") == "code":
+            plain.update(outputs=[], execution_count=None)
+        cells.append(plain)
+    return json.dumps({"nbformat": 4, "nbformat_minor": nb.get("nbformat_minor", 5), "metadata": {},
+                       "cells": cells}, indent=1)
 
 
 def _repair(cell):

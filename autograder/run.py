@@ -1,31 +1,35 @@
 """Stage 3, run: the student's code in a separate, resource-limited worker process.
 
 ``StudentSession`` starts the worker (see ``sandbox``), loads the student's
-definitions into it and forwards calls. Every call has a wall-clock limit;
-a timeout or crash kills the worker's whole process group, and the next call
-starts a fresh worker and loads the definitions again, so one fault costs only
-the tests that depend on it.
+definitions into it and forwards calls over a ``channel.Channel``: the trusted
+side is on a deadline in both directions and accepts only bounded replies,
+whatever the student's code does to the worker process. A timeout or crash
+kills the worker's whole process group, and the next call starts a fresh
+worker and loads the definitions again, so one fault costs only the tests
+that depend on it.
+
+Taint: once a hidden input has crossed into the worker (the first call), the
+student's code may have stored it anywhere (a module, ``builtins``, a file in
+its scratch folder) and may put it into anything it sends back. From then on
+nothing the worker says is shown as text: an exception keeps only its type
+(from a fixed list) and a line number inside a cell the grader sent. Without
+a sandbox the worker can read the reference and the hidden tests, so there
+everything it says is tainted from the start.
 """
 from __future__ import annotations
 
 import builtins
 import os
-import select
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+from autograder.channel import Channel, ChannelClosed, ChannelRefused, ChannelTimeout
 from autograder.errors import RunError
-from autograder.sandbox import Limits, apply_limits, detect, worker_command
+from autograder.limits import Limits
+from autograder.sandbox import Workspace, apply_limits, detect, worker_command, worker_uid
 from autograder.worker import codec
-
-DEFAULT_CALL_SECONDS = 10.0
-START_SECONDS = 60.0
-# A whole submission's time in its worker: far above an honest one's (seconds), far below
-# what a hostile one could cost with a timeout in every test.
-BUDGET_SECONDS = 300.0
-
 
 # Exception names that may be shown: Python's own, and those numpy and the kit raise. A class
 # the student defines could be named after the hidden inputs, so it shows as "an exception".
@@ -40,21 +44,30 @@ class StudentFault(Exception):
 
 
 class StudentError(StudentFault):
-    """The student's code raised an exception."""
+    """The student's code raised an exception.
 
-    def __init__(self, info, known_cells=frozenset()):
-        # Every field comes from the worker, so the student's code chooses it (even the
-        # exception's class name): only known exception names and cells we loaded are shown.
+    Parameters
+    ----------
+    info : dict
+        What the worker reported: type, message, cell, line. The student's code chooses
+        every field, so only a known type name and a line inside a cell we sent are kept,
+        and the message only while ``tainted`` is false.
+    known_cells : dict
+        "notebook:grade_id" -> number of lines, of every cell sent to the worker.
+    """
+
+    def __init__(self, info, known_cells=None, tainted=True):
+        known_cells = known_cells or {}
         name = info.get("type")
         self.type_name = name if name in SHOWN_EXCEPTIONS else "an exception"
         cell, line = info.get("cell"), info.get("line")
         cell = cell if cell in known_cells else None
-        line = line if isinstance(line, int) and not isinstance(line, bool) and 0 < line < 10**6 else None
+        valid_line = isinstance(line, int) and not isinstance(line, bool) and cell and 0 < line <= known_cells[cell]
+        line = line if valid_line else None
         where = f" (cell {cell}, line {line})" if cell and line else ""
         super().__init__(f"your code raised {self.type_name}{where}")
-        self.info = {"type": self.type_name, "cell": cell, "line": line,
-                     "message": str(info.get("message", ""))[:500]}
-        self.student_message = self.info["message"]
+        message = "" if tainted else str(info.get("message", ""))[:500]
+        self.info = {"type": self.type_name, "cell": cell, "line": line, "message": message}
 
 
 class StudentTimeout(StudentFault):
@@ -66,27 +79,39 @@ class StudentCrash(StudentFault):
 
 
 class Worker:
-    """One worker process and its data-only channel."""
+    """One worker process and its channel.
 
-    def __init__(self, submission_dir, limits=None, isolation=None):
-        self.submission_dir = Path(submission_dir).resolve()
+    Parameters
+    ----------
+    workspace : sandbox.Workspace
+        The submission's copy and scratch folder.
+    watchdog : callable, optional
+        Called while waiting for the worker (the session checks the scratch quota).
+    """
+
+    def __init__(self, workspace, limits=None, isolation=None, watchdog=None, byte_budget=None):
+        self.workspace = workspace
         self.limits = limits or Limits()
         self.isolation = isolation or detect()
+        self.watchdog = watchdog
+        self.byte_budget = byte_budget
         self.callbacks = {}
         self.process = None
-        self.known_cells = set()  # "notebook:grade_id" of every cell sent, for error reports
+        self.channel = None
 
     def start(self):
-        argv, env, cwd = worker_command(self.submission_dir, self.isolation)
+        argv, env, cwd = worker_command(self.workspace, self.isolation)
         try:
             self.process = subprocess.Popen(
                 argv, env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL, preexec_fn=apply_limits(self.limits),
+                stderr=subprocess.DEVNULL, preexec_fn=apply_limits(self.limits, self.workspace, self.isolation),
             )
-        except OSError as exc:
+        except (OSError, subprocess.SubprocessError) as exc:
             raise RunError(f"cannot start the worker process ({argv[0]}): {exc}") from exc
+        self.channel = Channel(self.process.stdin.fileno(), self.process.stdout.fileno(), self.limits,
+                               self.watchdog, self.byte_budget)
         try:
-            self.request({"op": "ping"}, timeout=START_SECONDS)
+            self.request({"op": "ping"}, timeout=self.limits.start_seconds)
         except StudentFault as exc:
             self.kill()
             raise RunError(f"the worker process did not start ({exc}); run `autograder selftest`") from exc
@@ -95,78 +120,70 @@ class Worker:
     def alive(self):
         return self.process is not None and self.process.poll() is None
 
+    @property
+    def received_bytes(self):
+        return self.channel.received_bytes if self.channel else 0
+
     def callback(self, function):
         """A reference the worker can call back to run ``function`` here."""
         ref = codec.Callback(len(self.callbacks) + 1)
         self.callbacks[ref.id] = function
         return ref
 
-    def request(self, message, timeout=DEFAULT_CALL_SECONDS):
+    def request(self, message, timeout=None):
         """Send one request and return the worker's value, serving callbacks meanwhile.
+
+        The whole exchange, callbacks included, must end within ``timeout`` seconds.
 
         Raises
         ------
         StudentError, StudentTimeout, StudentCrash
         """
+        timeout = self.limits.call_seconds if timeout is None else timeout
         deadline = time.monotonic() + timeout
-        if message.get("op") == "load":
-            self.known_cells.update(f"{message['notebook']}:{label}" for label, _ in message["cells"])
         try:
-            self.process.stdin.write(codec.encode(message))
-            self.process.stdin.flush()
+            self.channel.send(message, deadline)
             while True:
-                reply = self._read_frame(deadline, timeout)
-                if reply.get("op") != "callback":
+                reply = self.channel.receive(deadline)
+                if not isinstance(reply, dict) or reply.get("op") != "callback":
                     break
-                self._serve_callback(reply)
-        except (BrokenPipeError, EOFError, codec.CodecError) as exc:
+                self.channel.send(self._serve_callback(reply), deadline)
+        except ChannelTimeout:
             self.kill()
-            raise StudentCrash(self._crash_message(exc)) from None
-        if not reply.get("ok"):
-            raise StudentError(reply.get("error") or {}, self.known_cells)
+            raise StudentTimeout(f"your code did not finish within {timeout:g} s") from None
+        except ChannelRefused as exc:
+            self.kill()
+            raise StudentCrash(str(exc)) from None
+        except ChannelClosed:
+            self.kill()
+            raise StudentCrash(self._crash_message()) from None
+        except StudentFault:  # the watchdog gave up on the worker
+            self.kill()
+            raise
+        if not isinstance(reply, dict) or not reply.get("ok"):
+            error = reply.get("error") if isinstance(reply, dict) else None
+            raise ErrorReply(error if isinstance(error, dict) else {})
         return reply.get("value")
 
     def _serve_callback(self, request):
         function = self.callbacks.get(request.get("id"))
+        args, kwargs = request.get("args", []), request.get("kwargs", {})
         try:
-            value = function(*request.get("args", []), **request.get("kwargs", {}))
-            reply = {"ok": True, "value": value}
+            if function is None or not isinstance(args, list) or not isinstance(kwargs, dict):
+                raise LookupError("no such callback")
+            return {"ok": True, "value": function(*args, **kwargs)}
         except Exception as exc:  # a function of the hidden suite failed on the student's input
-            reply = {"ok": False, "error": {"type": type(exc).__name__, "message": "the checker's function failed"}}
-        self.process.stdin.write(codec.encode(reply))
-        self.process.stdin.flush()
+            return {"ok": False, "error": {"type": type(exc).__name__, "message": "the checker's function failed"}}
 
-    def _read_frame(self, deadline, timeout):
-        header = self._read(codec._LENGTH.size, deadline, timeout)
-        (length,) = codec._LENGTH.unpack(header)
-        if length > codec.MAX_FRAME_BYTES:
-            raise codec.CodecError("oversized frame")
-        return codec.decode(self._read(length, deadline, timeout))
-
-    def _read(self, size, deadline, timeout):
-        fd = self.process.stdout.fileno()
-        chunks, remaining = [], size
-        while remaining:
-            left = deadline - time.monotonic()
-            ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
-            if not ready:
-                self.kill()
-                raise StudentTimeout(f"your code did not finish within {timeout:g} s")
-            chunk = os.read(fd, min(remaining, 1 << 20))
-            if not chunk:
-                raise EOFError
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
-
-    def _crash_message(self, exc):
-        code = self.process.returncode if self.process else None
+    def _crash_message(self):
+        try:
+            code = self.process.wait(timeout=5) if self.process else None
+        except subprocess.TimeoutExpired:
+            code = None
         if code is not None and code < 0:
             name = signal.Signals(-code).name
             hint = " (memory limit?)" if name in {"SIGKILL", "SIGSEGV", "SIGABRT"} else ""
             return f"the process running your code died with {name}{hint}"
-        if isinstance(exc, codec.CodecError):
-            return "your code returned something that is not plain data (numbers, arrays, lists, dicts)"
         return "the process running your code stopped (exit, crash or memory limit)"
 
     def kill(self):
@@ -177,6 +194,10 @@ class Worker:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        try:
+            self.process.kill()
+        except OSError:
+            pass
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             try:
@@ -185,10 +206,10 @@ class Worker:
                 pass
 
     def cpu_seconds(self):
-        """CPU time used so far by the worker and every process under it, read from /proc here."""
+        """CPU time used so far by the worker and every process under it, read by the trusted side."""
         if self.process is None or self.process.poll() is not None:
             return 0.0
-        return _tree_cpu_seconds(self.process.pid)
+        return tree_cpu_seconds(self.process.pid) or 0.0
 
     def close(self, grace=2.0):
         """End the worker: let it exit on end of input, else kill it."""
@@ -202,21 +223,33 @@ class Worker:
         self.kill()
 
 
-def _tree_cpu_seconds(root):
-    """utime + stime (and those of reaped children) of ``root`` and its descendants, from /proc (Linux)."""
+class ErrorReply(Exception):
+    """The worker answered with an error; the session turns it into a ``StudentError``."""
+
+    def __init__(self, info):
+        super().__init__("error reply")
+        self.info = info
+
+
+def tree_cpu_seconds(root, proc=Path("/proc")):
+    """utime + stime (and those of reaped children) of ``root`` and its descendants, from /proc.
+
+    Returns None where there is no /proc (macOS): the caller then has no per-process CPU time.
+    """
+    if not (proc / "self" / "stat").exists():
+        return None
     ticks = os.sysconf("SC_CLK_TCK")
     parents, times = {}, {}
-    for entry in Path("/proc").iterdir():
+    for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
-        except OSError:
+            fields = stat[stat.rindex(")") + 2:].split()
+            parents[int(entry.name)] = int(fields[1])
+            times[int(entry.name)] = sum(int(value) for value in fields[11:15]) / ticks
+        except (OSError, ValueError, IndexError):
             continue  # the process ended meanwhile
-        fields = stat[stat.rindex(")") + 2:].split()
-        pid = int(entry.name)
-        parents[pid] = int(fields[1])
-        times[pid] = sum(int(value) for value in fields[11:15]) / ticks
     tree, frontier = {root}, [root]
     while frontier:
         parent = frontier.pop()
@@ -239,44 +272,80 @@ class StudentSession:
     """A submission's code in a worker, restarted and reloaded after a fault.
 
     ``load`` requests are remembered and replayed into a fresh worker, so a
-    test after a timeout or crash runs against a clean copy of the code.
-    Objects created before a restart are gone; using them raises ``StudentCrash``.
-    A function that timed out or crashed once is not called again in this session:
-    later calls fail at once, so a hanging or crashing function costs its tests, not
-    minutes. The whole session has a wall-clock budget that every call and every
-    reload counts against.
+    test after a timeout or crash runs against a clean copy of the code (and
+    an empty scratch folder). Objects created before a restart are gone; using
+    them raises ``StudentCrash``. A function that timed out or crashed once is
+    not called again in this session: later calls fail at once, so a hanging
+    or crashing function costs its tests, not minutes. The whole session has a
+    wall-clock budget that every call and every reload counts against, and a
+    budget of bytes its workers may send back, which bounds what the
+    submission makes the trusted process hold.
+
+    Parameters
+    ----------
+    submission_dir : path
+        The submission's folder; its notebooks are copied, never touched.
+    notebooks : dict, optional
+        File name -> notebook text as the grader read it (default: the folder's notebooks as they are).
     """
 
-    def __init__(self, submission_dir, limits=None, isolation=None, budget_seconds=BUDGET_SECONDS):
+    def __init__(self, submission_dir, limits=None, isolation=None, budget_seconds=None, notebooks=None):
         self.submission_dir = Path(submission_dir)
-        self.limits, self.isolation = limits, isolation
+        self.limits = limits or Limits()
+        self.isolation = isolation or detect()
+        if notebooks is None:
+            notebooks = {path.name: path.read_text(encoding="utf-8-sig", errors="replace")
+                         for path in sorted(self.submission_dir.glob("*.ipynb")) if path.is_file()}
+        self.workspace = Workspace(notebooks, worker_uid(self.isolation))
         self.loads = []
         self.worker = None
         self.generation = 0
         self.hung, self.crashed = set(), set()
         self.cpu_seconds = 0.0  # of workers that have ended
-        self.deadline = time.monotonic() + budget_seconds
-        self.budget_seconds = budget_seconds
+        self.received_bytes = 0  # of workers that have ended
+        self.known_cells = {}  # "notebook:grade_id" -> number of lines, of every cell sent
+        # Without a sandbox the worker can read the reference: nothing it says is safe to show.
+        self.tainted = not self.isolation.sandboxed
+        self.budget_seconds = self.limits.submission_seconds if budget_seconds is None else budget_seconds
+        self.deadline = time.monotonic() + self.budget_seconds
 
     def _within_budget(self, timeout):
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise StudentTimeout(f"your submission used up its grading time ({self.budget_seconds:g} s) "
                                  "in earlier tests, so this one was not run")
+        if self.received_bytes >= self.limits.received_bytes:
+            raise StudentCrash("your code sent back more data in earlier tests than the grader accepts for one "
+                               f"submission ({self.limits.received_bytes // 2**20} MiB), so this one was not run")
         return min(timeout, left)
+
+    def _check_scratch(self):
+        """The watchdog of every wait: the scratch folder stays within its quota."""
+        size, entries = self.workspace.usage(self.limits.scratch_files)
+        if size > self.limits.scratch_bytes or entries > self.limits.scratch_files:
+            raise StudentCrash(f"your code wrote more than the grader allows "
+                               f"({self.limits.scratch_bytes // 2**20} MiB, {self.limits.scratch_files} files)")
+
+    def _retire_worker(self):
+        if self.worker is not None:
+            self.cpu_seconds += self.worker.cpu_seconds()
+            self.received_bytes += self.worker.received_bytes
+            self.worker.kill()
+            self.worker = None
 
     def _ensure_worker(self):
         if self.worker is None or not self.worker.alive:
-            if self.worker is not None:
-                self.worker.kill()  # its CPU time is lost with it: it crashed or timed out
-            self._within_budget(START_SECONDS)
-            self.worker = Worker(self.submission_dir, self.limits, self.isolation)
+            self._retire_worker()  # the CPU time of a worker that was killed is lost with it
+            self._within_budget(self.limits.start_seconds)
+            self.workspace.clear_scratch()
+            self.worker = Worker(self.workspace, self.limits, self.isolation, self._check_scratch,
+                                 byte_budget=self.limits.received_bytes - self.received_bytes)
             self.worker.start()
             self.generation += 1
             for message, timeout in self.loads:
                 try:
                     self.worker.request(message, self._within_budget(timeout))
-                except StudentFault:
+                except (StudentFault, ErrorReply):
                     pass  # the load's own outcome was recorded the first time
         return self.worker
 
@@ -285,23 +354,38 @@ class StudentSession:
         self._ensure_worker()
         return self.generation
 
-    def load(self, notebook, cells, timeout=DEFAULT_CALL_SECONDS):
+    def student_error(self, info):
+        """A ``StudentError`` for an error the worker reported, with what may be shown of it."""
+        return StudentError(info if isinstance(info, dict) else {}, self.known_cells, self.tainted)
+
+    def load(self, notebook, cells, timeout=None):
         """Execute (label, source) cells as module ``notebook``; returns {"defined", "failed"}."""
-        message = {"op": "load", "notebook": notebook, "cells": [list(c) for c in cells]}
-        result = self._ensure_worker().request(message, self._within_budget(timeout))
+        cells = [[str(label), str(source)] for label, source in cells]
+        self.known_cells.update({f"{notebook}:{label}": source.count("\n") + 1 for label, source in cells})
+        message = {"op": "load", "notebook": notebook, "cells": cells}
+        timeout = self.limits.load_seconds if timeout is None else timeout
+        result = self._exchange(message, timeout)
         # Replayed after a restart only if it worked: a load that hangs or crashes would
         # otherwise cost its time again at every restart.
         self.loads.append((message, timeout))
         return result
 
-    def request(self, message, timeout=DEFAULT_CALL_SECONDS):
+    def request(self, message, timeout=None):
+        """Send one request (call, getattr, setattr) and return the worker's value.
+
+        Raises
+        ------
+        StudentError, StudentTimeout, StudentCrash
+        """
         key = _function_key(message)
         if key in self.hung:
             raise StudentTimeout("your code did not finish in time in an earlier test, so it was not run again")
         if key in self.crashed:
             raise StudentCrash("your code crashed the process in an earlier test, so it was not run again")
+        if message.get("op") in ("call", "setattr"):
+            self.tainted = True  # hidden inputs cross from now on
         try:
-            return self._ensure_worker().request(message, self._within_budget(timeout))
+            return self._exchange(message, self.limits.call_seconds if timeout is None else timeout)
         except StudentTimeout:
             if key:
                 self.hung.add(key)
@@ -311,18 +395,23 @@ class StudentSession:
                 self.crashed.add(key)
             raise
 
+    def _exchange(self, message, timeout):
+        worker = self._ensure_worker()
+        try:
+            return worker.request(message, self._within_budget(timeout))
+        except ErrorReply as exc:
+            raise self.student_error(exc.info) from None
+
     def callback(self, function):
         return self._ensure_worker().callback(function)
-
-    @property
-    def known_cells(self):
-        return self.worker.known_cells if self.worker else set()
 
     def close(self):
         if self.worker is not None:
             self.cpu_seconds += self.worker.cpu_seconds()
+            self.received_bytes += self.worker.received_bytes
             self.worker.close()
             self.worker = None
+        self.workspace.close()
 
     def __enter__(self):
         return self

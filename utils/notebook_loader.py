@@ -174,7 +174,7 @@ def load_notebook(name, directory=None):
     # Plain JSON, not nbformat: this runs in students' kernels and in every grading
     # worker, where importing nbformat would cost more than the rest of the load.
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:  # editors may add a BOM
             nb = json.load(handle)
         if not isinstance(nb.get("cells"), list):
             raise ValueError("it has no list of cells")

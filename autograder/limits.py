@@ -1,0 +1,98 @@
+"""Every limit a submission is graded under, declared once.
+
+The defaults below hold for every assignment; an assignment may change any
+of them in ``hidden_tests/<assignment>/limits.toml``::
+
+    [limits]
+    call_seconds = 20
+    memory_bytes = 3_221_225_472
+
+The limits are written into each result and printed in the student's
+feedback, so a student knows what their code must fit in.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.errors import GraderError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+HIDDEN_TESTS = Path(__file__).resolve().parent / "hidden_tests"
+MiB = 1024**2
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use. Times are wall-clock seconds on the trusted side's clock."""
+
+    # Time.
+    call_seconds: float = 10.0  # one call into the student's code, sending and receiving included
+    load_seconds: float = 30.0  # running one notebook's definition cells
+    tuning_seconds: float = 120.0  # running one tuning cell
+    start_seconds: float = 60.0  # starting a worker process
+    submission_seconds: float = 300.0  # everything a submission's workers do, in all
+    # One worker process (operating-system limits).
+    memory_bytes: int = 2048 * MiB  # address space
+    cpu_seconds: int = 300  # CPU time
+    processes: int = 64  # processes and threads (where it applies: see docs/security.md)
+    open_files: int = 256
+    file_bytes: int = 16 * MiB  # the largest file it may write
+    scratch_bytes: int = 64 * MiB  # everything in its scratch folder
+    scratch_files: int = 2000  # files and folders in its scratch folder
+    # What the worker may send to the trusted side, which keeps it in memory.
+    reply_bytes: int = 64 * MiB  # one reply
+    reply_header_bytes: int = 1 * MiB  # the structured part of one reply (lists, dicts, numbers)
+    received_bytes: int = 512 * MiB  # all replies of a submission together
+
+    def describe(self):
+        """The limits as short lines for a student: "each call: 10 s", ..."""
+        return [
+            f"each call into your code: {self.call_seconds:g} s",
+            f"running a notebook's definitions: {self.load_seconds:g} s; a tuning cell: {self.tuning_seconds:g} s",
+            f"the whole submission: {self.submission_seconds:g} s",
+            f"memory: {_size(self.memory_bytes)}; processes and threads: {self.processes}",
+            f"files written: {_size(self.file_bytes)} each, {_size(self.scratch_bytes)} "
+            f"and {self.scratch_files} files in all",
+            f"data your code returns: {_size(self.reply_bytes)} per call, {_size(self.received_bytes)} in all",
+        ]
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def _size(n):
+    return f"{n / 1024**3:g} GiB" if n >= 1024**3 else f"{n / MiB:g} MiB"
+
+
+def load_limits(assignment, hidden_tests=None):
+    """The limits of ``assignment``: the defaults, changed by its ``limits.toml`` if it has one.
+
+    Raises
+    ------
+    GraderError
+        If the file is not valid TOML, names an unknown limit or gives a value that is not a positive number.
+    """
+    path = Path(hidden_tests or HIDDEN_TESTS) / assignment / "limits.toml"
+    if not path.is_file():
+        return Limits()
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("limits", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise GraderError(f"{path}: cannot read the limits: {exc}") from exc
+    fields = {f.name: f.type for f in dataclasses.fields(Limits)}
+    unknown = sorted(set(table) - set(fields))
+    if unknown:
+        raise GraderError(f"{path}: unknown limits {', '.join(unknown)}; known: {', '.join(fields)}")
+    for name, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise GraderError(f"{path}: {name} must be a positive number, not {value!r}")
+        if fields[name] == "int" and not isinstance(value, int):
+            raise GraderError(f"{path}: {name} must be a whole number, not {value!r}")
+    return dataclasses.replace(Limits(), **table)
