@@ -57,10 +57,14 @@ def describe_dtype(dtype):
     return DTYPE_KINDS.get(getattr(dtype, "kind", None), "unusual")
 
 
+def _a(phrase):
+    return f"{'an' if phrase[0] in 'aeiou' else 'a'} {phrase}"
+
+
 def dtype_name(dtype):
     """A student's dtype by name if it is a plain numeric one (float32), else by its kind."""
     name = getattr(dtype, "name", None)
-    return name if name in PLAIN_DTYPE_NAMES else f"a {describe_dtype(dtype)} dtype"
+    return name if name in PLAIN_DTYPE_NAMES else _a(f"{describe_dtype(dtype)} dtype")
 
 
 def describe_ndim(ndim):
@@ -111,7 +115,7 @@ def check_array(value, shape, what, dtype_kind="f", expected_text=None):
     allowed = dtype_kind + ("u" if "i" in dtype_kind else "")
     if value.dtype.kind not in allowed:
         wanted = " or ".join(DTYPE_KINDS.get(k, k) for k in dtype_kind)
-        raise Mistake(f"{what} has a {describe_dtype(value.dtype)} dtype; expected {wanted} values")
+        raise Mistake(f"{what} has {_a(describe_dtype(value.dtype))} dtype; expected {wanted} values")
     if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
         raise Mistake(f"{what} contains NaN or infinity")
     return value
