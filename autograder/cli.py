@@ -1,6 +1,6 @@
 """The ``autograder`` command: parses arguments and hands over to the module of each verb.
 
-    autograder grade PATH... --out DIR [--jobs N] [--force] [--assignment A]
+    autograder grade PATH... --out DIR [--jobs N] [--force] [--assignment A] [--require-sandbox]
     autograder selftest
 
 Errors are one line on stderr and a non-zero exit status only when the grader
@@ -27,7 +27,12 @@ def _parser():
                        help="submissions graded at once (default: the number of cores)")
     grade.add_argument("--force", action="store_true", help="regrade submissions already graded")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
-    verbs.add_parser("selftest", help="check that this machine can grade, and how the worker is isolated")
+    grade.add_argument("--require-sandbox", action="store_true",
+                       default=bool(os.environ.get("KIT_REQUIRE_SANDBOX")),
+                       help="refuse to grade unless student code is sandboxed (default when KIT_REQUIRE_SANDBOX is set)")
+    selftest = verbs.add_parser("selftest", help="check that this machine can grade, and how the worker is isolated")
+    selftest.add_argument("--require-sandbox", action="store_true", default=bool(os.environ.get("KIT_REQUIRE_SANDBOX")),
+                          help="fail unless student code is sandboxed here")
     return parser
 
 
@@ -40,13 +45,14 @@ def main(argv=None):
             from autograder.batch import grade_batch
             from autograder.html_report import write_reports
 
-            results = grade_batch(args.paths, args.out, args.assignment, args.jobs, args.force, not args.quiet)
+            results = grade_batch(args.paths, args.out, args.assignment, args.jobs, args.force, not args.quiet,
+                                  require_sandbox=args.require_sandbox)
             write_reports(results, args.out)
             _print_summary(results, args.out)
         elif args.verb == "selftest":
             from autograder.selftest import selftest
 
-            return selftest()
+            return selftest(args.require_sandbox)
     except GraderError as exc:
         print(f"autograder: error: {exc}", file=sys.stderr)
         return 1

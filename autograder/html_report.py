@@ -9,6 +9,7 @@ named.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import io
 import statistics
@@ -19,6 +20,7 @@ from urllib.parse import quote
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from autograder.limits import Limits
 from autograder.report import safe_name, target_columns, write_atomic
 
 # The bar colours appear nowhere in the page's CSS, so a screenshot test can
@@ -50,6 +52,7 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .note { border-left: 4px solid #888; background: #f6f6f6; padding: 0.6em 1em; }
 .note.grader_error { border-color: #6a5acd; }
 .note.invalid_submission { border-color: #c0392b; }
+.note.unsandboxed { border-color: #c0392b; background: #fdecea; }
 .badge { display: inline-block; padding: 0 0.5em; border-radius: 0.7em; font-size: 0.85em;
          white-space: nowrap; background: #eee; }
 .badge.passed, .badge.graded { background: #d4f4dc; color: #145a24; }
@@ -92,21 +95,12 @@ def write_reports(results, out_dir):
 
 
 def feedback_names(results):
-    """A distinct file name (without ``.html``) per result, from ``safe_name`` of the student.
+    """The file name (without ``.html``) of each result's page: ``safe_name`` of the student.
 
-    Two ids can clean to the same name ("a b" and "a_b"); later ones get a
-    numbered suffix so that no student's page overwrites another's.
+    ``safe_name`` gives different ids different names on any file system, and a
+    student's page keeps its name whatever else is in the folder.
     """
-    taken, names = set(), []
-    for result in results:
-        base = name = safe_name(str(result.get("student", "")))
-        count = 1
-        while name.lower() in taken:  # lower(): case-insensitive file systems
-            count += 1
-            name = f"{base}-{count}"
-        taken.add(name.lower())
-        names.append(name)
-    return names
+    return [safe_name(str(result.get("student", ""))) for result in results]
 
 
 # --- feedback page -----------------------------------------------------------
@@ -129,8 +123,24 @@ def feedback_html(result):
     if status != "grader_error":
         for notebook, tests in _group(result.get("tests", []), "notebook").items():
             parts.append(_notebook_html(notebook, tests))
+    parts.append(_limits_html(result.get("limits")))
     parts.append(f'<p class="muted">Grader version {_e(result.get("grader_version", "unknown"))}</p>')
     return _page(f"{result.get('student', '')}: {result.get('assignment', '')} feedback", parts)
+
+
+def _limits_html(limits):
+    """What the student's code had to fit in (``limits.Limits``), so a timeout or memory error makes sense."""
+    if not isinstance(limits, dict):
+        return ""
+    known = {f.name for f in dataclasses.fields(Limits)}
+    lines = Limits(**{k: v for k, v in limits.items() if k in known}).describe()
+    items = "".join(f"<li>{_e(line)}</li>" for line in lines)
+    return f'<h2>Limits your code was graded under</h2><ul class="muted">{items}</ul>'
+
+
+UNSANDBOXED_NOTE = ("Some submissions were graded WITHOUT a sandbox: their code could read the reference "
+                    "solutions and the hidden tests. Install bubblewrap (or use a kernel with Landlock), check "
+                    "with `autograder selftest`, and regrade them with --force.")
 
 
 def _problems_html(problems):
@@ -185,6 +195,10 @@ def report_html(results, links):
               for status in ("graded", "invalid_submission", "grader_error")}
     versions = sorted({str(r.get("grader_version", "unknown")) for r in results})
     version_list = ", ".join(f"<code>{_e(v)}</code>" for v in versions)
+    unsandboxed = sorted(str(r.get("student", "")) for r in results if r.get("isolation") == "rlimits")
+    if unsandboxed:
+        parts.append(f'<p class="note unsandboxed"><strong>Warning:</strong> {_e(UNSANDBOXED_NOTE)} '
+                     f"({len(unsandboxed)} of {len(results)})</p>")
     parts.append(
         f"<p>{len(results)} submissions: <strong>{counts['graded']}</strong> graded, "
         f"<strong>{counts['invalid_submission']}</strong> invalid, "

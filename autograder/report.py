@@ -5,9 +5,11 @@ HTML feedback and the instructor report live in ``html_report``.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -17,8 +19,9 @@ from autograder.errors import ReportError
 def write_atomic(path, text):
     """Write ``text`` to ``path`` so that a reader sees the old file or the whole new one."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -26,13 +29,28 @@ def write_atomic(path, text):
             os.fsync(handle.fileno())
         os.replace(temp, path)
     except OSError as exc:
+        if temp is not None:  # a full disk leaves no half-written file behind
+            Path(temp).unlink(missing_ok=True)
         raise ReportError(f"cannot write {path}: {exc}") from exc
 
 
+_PLAIN_NAME = re.compile(r"[a-z0-9][a-z0-9_.@-]{0,63}")
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
 def safe_name(student):
-    """A file name for a student id (ids come from folder names, so keep them readable)."""
-    cleaned = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in student).strip(".")
-    return cleaned or "unnamed"
+    """A file name for a student id, different for different ids on any file system.
+
+    A plain id (lower-case letters, digits, ``_.@-``) is its own file name. Any
+    other id keeps a readable form and gains a hash of the id itself, so ids
+    that differ only in characters a file name cannot keep ("a b" and "a_b"),
+    or only in case on a case-insensitive disk ("Ann" and "ann"), never share a file.
+    """
+    if _PLAIN_NAME.fullmatch(student) and student.split(".")[0] not in _RESERVED:
+        return student
+    readable = "".join(c if c.isascii() and (c.isalnum() or c in "-_.@") else "_" for c in student)
+    readable = readable.strip(".")[:48] or "student"
+    return f"{readable}~{hashlib.sha256(student.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
 
 
 def result_json(result):

@@ -1,47 +1,138 @@
-"""``autograder selftest``: can this machine grade, and how is the worker isolated?"""
+"""``autograder selftest``: can this machine grade, and which guarantees hold for student code here?
+
+It starts a real worker in the mode ``sandbox.detect`` chose and tries, as
+hostile student code would, each thing the mode is meant to prevent. Every
+line says what was tried and whether the guarantee holds; the exit status is
+non-zero when a guarantee the mode promises does not hold, or when
+``require_sandbox`` is set and the mode is not a sandbox.
+"""
 from __future__ import annotations
 
+import os
 import tempfile
 
 from autograder.compare import HIDDEN_TESTS
+from autograder.limits import Limits
+from autograder.proxy import RemoteObject
+from autograder.reference import SOLUTIONS
 from autograder.run import StudentFault, StudentSession
 from autograder.sandbox import detect
 
+# probe -> the modes that promise it
+PROMISES = {
+    "timeout": ("bubblewrap", "landlock", "rlimits"),
+    "memory_limit": ("bubblewrap", "landlock", "rlimits"),
+    "scratch_only": ("bubblewrap", "landlock"),
+    "grader_files": ("bubblewrap", "landlock"),
+    "grader_environment": ("bubblewrap", "landlock"),
+    "network": ("bubblewrap", "landlock"),
+    "signals": ("bubblewrap", "landlock"),
+}
 
-def selftest():
-    """Start a real worker, check its limits, and print what holds. Returns the exit status."""
+
+def run_probes(isolation=None):
+    """{probe: (holds, detail)} for a real worker under ``isolation`` (default: the detected mode)."""
+    isolation = isolation or detect()
+    limits = Limits(memory_bytes=512 * 2**20, call_seconds=5)
+    found = {}
+    with tempfile.TemporaryDirectory() as folder, StudentSession(folder, limits, isolation) as session:
+        session.load("probe", [("probe", PROBE)])
+        probe = RemoteObject(session, "probe", "probe", session.generation)
+        secret = os.environ.setdefault("KIT_SELFTEST_SECRET", "kit-selftest-secret")
+        calls = {
+            "timeout": lambda: probe.forever(_timeout=2),
+            "memory_limit": lambda: probe.allocate(2**30),
+            "scratch_only": lambda: probe.write_outside([os.path.join(folder, "escaped"), "/var/tmp/kit-selftest-escaped"]),
+            "grader_files": lambda: probe.read_any([str(HIDDEN_TESTS / "pytest.ini"), str(SOLUTIONS)]),
+            "grader_environment": lambda: probe.environment_has(secret, os.getpid()),
+            "network": lambda: probe.network(),
+            "signals": lambda: probe.signal_grader(os.getpid()),
+        }
+        for name, call in calls.items():
+            try:
+                value = call()
+            except StudentFault as exc:
+                value = {"timeout": "stopped", "memory_limit": "stopped"}.get(name, f"fault: {exc}")
+            holds = value in ("stopped", "blocked", "hidden")
+            found[name] = (holds, str(value))
+    return found
+
+
+def selftest(require_sandbox=False):
+    """Print what holds here; returns the exit status."""
     isolation = detect()
     print(isolation.describe())
-    checks = []
-    with tempfile.TemporaryDirectory() as folder, StudentSession(folder, isolation=isolation) as session:
-        session.load("probe", [("probe", PROBE)])
-        probes = (("network", [], "blocked"), ("grader_files", [str(HIDDEN_TESTS)], "hidden"),
-                  ("timeout", [], "timeout"))
-        for name, args, expected in probes:
-            try:
-                value = session.request({"op": "call", "target": "probe", "method": name, "args": args}, timeout=3)
-            except StudentFault as exc:
-                value = "timeout" if exc.status == "timeout" else f"fault: {exc}"
-            ok = value == expected or (isolation.level != "bubblewrap" and name != "timeout")
-            checks.append(ok)
-            print(f"  {'ok ' if ok else 'BAD'} {name}: {value}")
-    print("selftest passed" if all(checks) else "selftest FAILED")
-    return 0 if all(checks) else 1
+    ok = True
+    for name, (holds, detail) in run_probes(isolation).items():
+        promised = isolation.level in PROMISES[name]
+        mark = "ok " if holds else ("BAD" if promised else "-- ")
+        ok &= holds or not promised
+        print(f"  {mark} {name}: {detail}{'' if holds or promised else ' (not promised in this mode)'}")
+    if require_sandbox and not isolation.sandboxed:
+        print("selftest FAILED: a sandbox is required (--require-sandbox) and none works here")
+        return 1
+    print("selftest passed" if ok else "selftest FAILED")
+    return 0 if ok else 1
 
 
 PROBE = '''
-import socket, time
+import os, signal, socket, time
 from pathlib import Path
 
-def network():
-    # In its own network namespace the worker sees only its private loopback.
-    names = sorted(name for _, name in socket.if_nameindex())
-    return "blocked" if names in ([], ["lo"]) else "interfaces " + ", ".join(names)
-
-def grader_files(path):
-    return "visible" if Path(path).exists() else "hidden"
-
-def timeout():
+def forever():
     while True:
         time.sleep(0.1)
+
+def allocate(n):
+    return len(bytearray(n))
+
+def write_outside(paths):
+    for path in [*paths, os.path.join(os.getcwd(), "escaped")]:  # the working folder: the submission's copy
+        try:
+            Path(path).write_text("escaped")
+            return "wrote " + path
+        except OSError:
+            pass
+    Path(os.environ["TMPDIR"], "scratch-file").write_text("kept")  # the one folder it may write
+    return "blocked"
+
+def read_any(paths):
+    for path in paths:
+        try:
+            if os.path.isdir(path):
+                os.listdir(path)
+            else:
+                open(path).read()
+            return "read " + path
+        except OSError:
+            pass
+    return "hidden"
+
+def environment_has(secret, grader_pid):
+    if secret in str(os.environ):
+        return "inherited the grader's environment"
+    try:
+        if secret in open(f"/proc/{grader_pid}/environ", errors="replace").read():
+            return "read the grader's environment from /proc"
+    except OSError:
+        pass
+    return "hidden"
+
+def network():
+    names = sorted(name for _, name in socket.if_nameindex())
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
+        sockets = True
+    except OSError:
+        sockets = False
+    if names in ([], ["lo"]) or not sockets:
+        return "blocked"
+    return "interfaces " + ", ".join(names)
+
+def signal_grader(pid):
+    try:
+        os.kill(pid, 0)
+        return "could signal the grader"
+    except OSError:
+        return "blocked"
 '''
