@@ -12,6 +12,7 @@ its grading process again is recorded as a grader error.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -236,7 +237,9 @@ def _grade_locked(submissions, out, assignment, jobs, force, progress):
     jobs = max(1, jobs or os.cpu_count() or 1)
     bar = tqdm(total=len(submissions), initial=len(results), unit="submission", disable=not progress,
                desc=f"grading ({len(results)} already graded)" if results else "grading")
-    for data in _run_pool(todo, assignment, version, jobs):
+    grade = functools.partial(_grade_one, assignment=assignment, version=version)
+    failed = functools.partial(_grader_error, assignment=assignment, version=version)
+    for data in run_pool(todo, grade, failed, jobs):
         _write_submission(out, data)
         results.append(data)
         bar.update(1)
@@ -245,12 +248,20 @@ def _grade_locked(submissions, out, assignment, jobs, force, progress):
     return sorted(results, key=lambda r: r["student"])
 
 
-def _run_pool(todo, assignment, version, jobs):
+def run_pool(todo, grade, failed, jobs):
     """Yield each submission's result as it is graded, at most ``jobs`` at a time.
 
     Only ``jobs`` submissions are in the pool at once, so when a pool process
     dies the suspects are known: each is graded again alone in a new pool, and
     one that breaks its pool again, alone, is the cause.
+
+    Parameters
+    ----------
+    todo : list of SubmissionFolder
+    grade : callable
+        ``grade(submission)`` -> result dict, run in a pool process (picklable).
+    failed : callable
+        ``failed(submission, exc)`` -> the grader-error result dict.
     """
     queue, suspects = deque(todo), set()
     # forkserver: pool processes start clean, without the threads of this one.
@@ -262,14 +273,14 @@ def _run_pool(todo, assignment, version, jobs):
             return future.result()
         except BrokenProcessPool:
             if submission.folder in suspects:  # it broke a pool of its own: it is the cause
-                return _grader_error(submission, assignment, RunError(
+                return failed(submission, RunError(
                     "the grading process died twice while grading this submission alone "
-                    "(out of memory, or killed); grade it again, or look at it by hand"), version)
+                    "(out of memory, or killed); grade it again, or look at it by hand"))
             suspects.add(submission.folder)
             queue.appendleft(submission)
             return None
         except Exception as exc:  # noqa: BLE001 - the pool could not even run it
-            return _grader_error(submission, assignment, exc, version)
+            return failed(submission, exc)
 
     while queue:
         pool = ProcessPoolExecutor(max_workers=min(jobs, len(queue)), mp_context=context)
@@ -279,7 +290,7 @@ def _run_pool(todo, assignment, version, jobs):
                 while queue and len(running) < jobs and not (running and queue[0].folder in suspects) \
                         and not any(s.folder in suspects for s in running.values()):
                     submission = queue.popleft()
-                    running[pool.submit(_grade_one, submission, assignment, version)] = submission
+                    running[pool.submit(grade, submission)] = submission
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 broken = any(isinstance(f.exception(), BrokenProcessPool) for f in done)
                 if broken:  # every other submission of this pool fails with it: collect them all

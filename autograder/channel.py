@@ -37,6 +37,10 @@ class ChannelRefused(Exception):
     """The worker sent a frame over the limits or one that is not a valid frame; the message says which."""
 
 
+class ChannelOverBudget(ChannelRefused):
+    """The frame would take the bytes received past the channel's budget."""
+
+
 class Channel:
     """Frames to a worker's stdin and from its stdout.
 
@@ -83,7 +87,7 @@ class Channel:
             raise ChannelRefused(f"your code returned more data than the grader accepts from one call "
                                  f"({_mib(limits.reply_bytes)})")
         if self.received_bytes + length > self.byte_budget:
-            raise ChannelRefused(f"your code sent back more data than the grader accepts for one submission "
+            raise ChannelOverBudget(f"your code sent back more data than the grader accepts for one submission "
                                  f"({_mib(limits.received_bytes)} in all)")
         if length < codec._HEADER.size:
             raise ChannelRefused(NOT_DATA)

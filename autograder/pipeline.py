@@ -83,8 +83,10 @@ def grade_submission(folder, assignment="assignment1", student=None, notebooks=N
     common = dict(problems=submission.problems, isolation=isolation.level, limits=limits.to_dict())
     try:
         extracted = {name: extract(name, submission.notebooks.get(name), refs.notebook(name)) for name in wanted}
-        # The worker gets the notebooks as read here (any encoding or format repaired), never the files.
-        copies = {name: worker_copy(nb) for name, nb in submission.notebooks.items()}
+        # The worker gets the notebooks as read here (any encoding or format repaired), never the files;
+        # all of the assignment's, since one notebook may load another (softmax loads svm).
+        siblings = read_submission(folder, [n for n in refs.notebooks if n not in wanted], assignment, student)
+        copies = {name: worker_copy(nb) for name, nb in {**siblings.notebooks, **submission.notebooks}.items()}
         with StudentSession(submission.folder, limits, isolation, notebooks=copies) as session:
             context = GradingContext(submission, extracted, session, refs)
             outcomes = run_hidden_suites(context, assignment, wanted)

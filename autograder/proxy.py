@@ -92,7 +92,9 @@ class RemoteCallable:
 
 def _wrap(session, value, label):
     if isinstance(value, Handle):
-        return RemoteObject(session, value, f"{value.type_name or label}", session.generation)
+        # Named by the grader's label: the type name comes from the worker, which may name
+        # a class after the hidden inputs.
+        return RemoteObject(session, value, label, session.generation)
     if isinstance(value, list):
         return [_wrap(session, v, label) for v in value]
     if isinstance(value, tuple):

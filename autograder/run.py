@@ -25,7 +25,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from autograder.channel import Channel, ChannelClosed, ChannelRefused, ChannelTimeout
+from autograder.channel import Channel, ChannelClosed, ChannelOverBudget, ChannelRefused, ChannelTimeout
 from autograder.errors import RunError
 from autograder.limits import Limits
 from autograder.sandbox import Workspace, apply_limits, detect, worker_command, worker_uid
@@ -76,6 +76,10 @@ class StudentTimeout(StudentFault):
 
 class StudentCrash(StudentFault):
     status = "error"
+
+
+class StudentOverBudget(StudentCrash):
+    """The submission sent back more bytes in all than its limit: nothing more of it runs."""
 
 
 class Worker:
@@ -151,6 +155,9 @@ class Worker:
         except ChannelTimeout:
             self.kill()
             raise StudentTimeout(f"your code did not finish within {timeout:g} s") from None
+        except ChannelOverBudget as exc:
+            self.kill()
+            raise StudentOverBudget(str(exc)) from None
         except ChannelRefused as exc:
             self.kill()
             raise StudentCrash(str(exc)) from None
@@ -231,11 +238,15 @@ class ErrorReply(Exception):
         self.info = info
 
 
-def tree_cpu_seconds(root, proc=Path("/proc")):
+PROC = Path("/proc")
+
+
+def tree_cpu_seconds(root, proc=None):
     """utime + stime (and those of reaped children) of ``root`` and its descendants, from /proc.
 
     Returns None where there is no /proc (macOS): the caller then has no per-process CPU time.
     """
+    proc = proc or PROC
     if not (proc / "self" / "stat").exists():
         return None
     ticks = os.sysconf("SC_CLK_TCK")
@@ -304,6 +315,7 @@ class StudentSession:
         self.cpu_seconds = 0.0  # of workers that have ended
         self.received_bytes = 0  # of workers that have ended
         self.known_cells = {}  # "notebook:grade_id" -> number of lines, of every cell sent
+        self.over_budget = False
         # Without a sandbox the worker can read the reference: nothing it says is safe to show.
         self.tainted = not self.isolation.sandboxed
         self.budget_seconds = self.limits.submission_seconds if budget_seconds is None else budget_seconds
@@ -314,7 +326,7 @@ class StudentSession:
         if left <= 0:
             raise StudentTimeout(f"your submission used up its grading time ({self.budget_seconds:g} s) "
                                  "in earlier tests, so this one was not run")
-        if self.received_bytes >= self.limits.received_bytes:
+        if self.over_budget:
             raise StudentCrash("your code sent back more data in earlier tests than the grader accepts for one "
                                f"submission ({self.limits.received_bytes // 2**20} MiB), so this one was not run")
         return min(timeout, left)
@@ -401,6 +413,9 @@ class StudentSession:
             return worker.request(message, self._within_budget(timeout))
         except ErrorReply as exc:
             raise self.student_error(exc.info) from None
+        except StudentOverBudget:
+            self.over_budget = True
+            raise
 
     def callback(self, function):
         return self._ensure_worker().callback(function)

@@ -104,9 +104,8 @@ def _readable_by_others(*paths):
     return True
 
 
-@functools.lru_cache(maxsize=None)
 def detect(weakest=None):
-    """The strongest isolation that works here, found by starting trial workers.
+    """The strongest isolation that works here, found by starting trial workers (once per process).
 
     Parameters
     ----------
@@ -115,7 +114,14 @@ def detect(weakest=None):
         says the same); for tests of the weaker modes and for machines where
         a stronger mode misbehaves.
     """
-    weakest = weakest or os.environ.get("KIT_ISOLATION") or LEVELS[0]
+    return _detect(weakest or os.environ.get("KIT_ISOLATION") or LEVELS[0])
+
+
+detect.cache_clear = lambda: _detect.cache_clear()  # noqa: E731 - for tests that change the machine
+
+
+@functools.lru_cache(maxsize=None)
+def _detect(weakest):
     if weakest not in LEVELS:
         raise RunError(f"unknown isolation {weakest!r}; choose one of {', '.join(LEVELS)}")
     notes = []

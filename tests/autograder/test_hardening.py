@@ -1,0 +1,359 @@
+"""The engine's defences, one at a time: the channel, the byte budget, taint, the workspace, the pool, names, versions."""
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import batch, run
+from autograder.batch import OutputLock, SubmissionFolder, grade_batch, grader_version, run_pool
+from autograder.errors import GraderError, ReadError
+from autograder.limits import Limits, load_limits
+from autograder.proxy import RemoteObject
+from autograder.read import read_notebook
+from autograder.report import safe_name
+from autograder.run import StudentCrash, StudentError, StudentSession, StudentTimeout
+from autograder.sandbox import Isolation, detect
+
+MiB = 2**20
+
+
+def _module(session, code, name="m.ipynb"):
+    session.load(name, [("code", code)])
+    return RemoteObject(session, name, name, session.generation)
+
+
+# -- the channel -----------------------------------------------------------------------
+
+SABOTAGE_READER = '''
+import sys, time
+def sabotage():
+    # The worker's own frame reader: from now on it never reads again.
+    sys.modules["codec"].read_frame = lambda stream: time.sleep(10**6)
+    return 1
+
+def echo(x):
+    return x.shape
+'''
+
+
+def test_a_worker_that_stops_reading_cannot_block_the_grader_writing_a_large_input(tmp_path):
+    with StudentSession(tmp_path, Limits(call_seconds=3)) as session:
+        module = _module(session, SABOTAGE_READER)
+        assert module.sabotage() == 1
+        start = time.monotonic()
+        with pytest.raises(StudentTimeout):
+            module.echo(np.zeros(8 * MiB // 8 * 4))  # 32 MB: far more than a pipe holds
+        assert time.monotonic() - start < 6
+
+
+def test_a_worker_that_trickles_a_reply_is_cut_at_the_call_deadline(tmp_path):
+    code = '''
+import gc, struct, time
+def trickle():
+    # The worker's own channel, found through the garbage collector: a reply that never ends.
+    worker = next(o for o in gc.get_objects() if type(o).__name__ == "Worker" and hasattr(o, "outbox"))
+    worker.outbox.write(struct.pack(">QI", 10**6, 0))
+    while True:
+        worker.outbox.write(b" ")
+        worker.outbox.flush()
+        time.sleep(0.01)
+'''
+    with StudentSession(tmp_path, Limits(call_seconds=2)) as session:
+        module = _module(session, code)
+        start = time.monotonic()
+        with pytest.raises(StudentTimeout):
+            module.trickle()
+        assert time.monotonic() - start < 4
+
+
+def test_a_reply_of_nested_lists_is_refused_before_the_grader_builds_it(tmp_path):
+    code = "def nested():\n    return [[] for _ in range(10**6)]"  # 3 MB of JSON, ~150 MB as objects
+    with StudentSession(tmp_path) as session:
+        module = _module(session, code)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        with pytest.raises(StudentCrash, match="nested lists"):
+            module.nested(_timeout=60)
+        grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+        assert grown_mib < 64
+
+
+def test_the_bytes_a_submission_sends_back_are_bounded_in_all(tmp_path):
+    code = "import numpy as np\ndef chunk():\n    return np.zeros(MiB // 8)\nMiB = 2**20\ndef small():\n    return 1"
+    limits = Limits(received_bytes=8 * MiB)
+    with StudentSession(tmp_path, limits) as session:
+        module = _module(session, code)
+        for _ in range(6):
+            module.chunk()
+        with pytest.raises(StudentCrash, match="for one submission"):
+            for _ in range(4):
+                module.chunk()
+        with pytest.raises(StudentCrash, match="earlier tests"):
+            module.small()  # not even a new worker gets more
+        assert session.received_bytes <= limits.received_bytes
+
+
+def test_a_callback_cannot_be_fed_more_than_the_byte_budget(tmp_path):
+    code = "import numpy as np\ndef feed(record):\n    for _ in range(100):\n        record(np.zeros(2**17))\n"
+    kept = []
+    with StudentSession(tmp_path, Limits(received_bytes=16 * MiB)) as session:
+        module = _module(session, code)
+        with pytest.raises(StudentCrash, match="for one submission"):
+            module.feed(kept.append)
+    assert sum(a.nbytes for a in kept) <= 16 * MiB
+
+
+# -- taint ------------------------------------------------------------------------------
+
+STASH = '''
+import builtins
+def stash(x):
+    builtins.kit_stash = repr(float(x[0]))
+    return 0
+'''
+RAISE_STASH = "import builtins\nraise ValueError('stolen ' + getattr(builtins, 'kit_stash', 'nothing'))\n"
+
+
+def test_an_exception_raised_after_a_hidden_input_crossed_shows_no_message(tmp_path):
+    with StudentSession(tmp_path) as session:
+        module = _module(session, STASH)
+        early = session.load("early.ipynb", [("cell", RAISE_STASH)])
+        assert "stolen nothing" in session.student_error(early["failed"]["cell"]).info["message"]
+        module.stash(np.array([0.123456789]))
+        late = session.load("late.ipynb", [("cell", RAISE_STASH)])
+        error = session.student_error(late["failed"]["cell"])
+        assert error.info["message"] == "" and error.type_name == "ValueError"
+        assert error.info["line"] == 2  # a line of the cell, which the grader knows
+
+
+def test_a_line_number_outside_the_cell_is_not_shown(tmp_path):
+    forged = "exec(compile('\\n' * 123456 + 'raise ValueError()', '<cell x.ipynb:cell>', 'exec'))"
+    with StudentSession(tmp_path) as session:
+        result = session.load("x.ipynb", [("cell", forged)])
+        assert session.student_error(result["failed"]["cell"]).info["line"] is None
+
+
+def test_without_a_sandbox_nothing_the_worker_says_is_shown(tmp_path):
+    with StudentSession(tmp_path, isolation=Isolation("rlimits", ("forced by a test",))) as session:
+        result = session.load("x.ipynb", [("cell", "raise ValueError('read from solutions/')")])
+        assert session.student_error(result["failed"]["cell"]).info["message"] == ""
+
+
+def test_a_class_named_after_the_inputs_is_shown_by_the_graders_label(tmp_path):
+    code = "def make(x):\n    return type('LEAK_' + str(int(x * 1000)), (), {})()\n"
+    with StudentSession(tmp_path) as session:
+        module = _module(session, code)
+        made = module.make(0.987)
+        assert "987" not in repr(made)
+
+
+# -- the workspace ----------------------------------------------------------------------
+
+WRITER = '''
+import os
+def write(path, size):
+    with open(path, "wb") as handle:
+        handle.write(b"x" * size)
+    return os.path.getsize(path)
+
+def fill(folder, count, size):
+    os.makedirs(folder, exist_ok=True)
+    for i in range(count):
+        with open(os.path.join(folder, str(i)), "wb") as handle:
+            handle.write(b"x" * size)
+    return count
+
+def exists(path):
+    return os.path.exists(path)
+
+def scratch():
+    import tempfile
+    return tempfile.gettempdir()
+
+def write_scratch():
+    import tempfile
+    with tempfile.NamedTemporaryFile(delete=False) as handle:
+        handle.write(b"kept for this worker")
+    return handle.name
+'''
+
+
+def test_the_submission_folder_is_never_written_and_scratch_is_the_only_place_to_write(tmp_path):
+    submission = tmp_path / "alice"
+    submission.mkdir()
+    (submission / "m.ipynb").write_text("{}")
+    with StudentSession(submission) as session:
+        module = _module(session, WRITER)
+        for path in (str(submission / "m.ipynb"), str(submission / "new.txt"), "m.ipynb"):
+            with pytest.raises((StudentError, StudentCrash)):
+                module.write(path, 10)
+        assert module.exists(module.write_scratch())
+    assert sorted(p.name for p in submission.iterdir()) == ["m.ipynb"]
+    assert (submission / "m.ipynb").read_text() == "{}"
+
+
+def test_filling_the_scratch_folder_costs_the_call_and_the_next_worker_starts_empty(tmp_path):
+    limits = Limits(scratch_bytes=8 * MiB, scratch_files=200)
+    with StudentSession(tmp_path, limits) as session:
+        module = _module(session, WRITER)
+        with pytest.raises(StudentCrash, match="wrote more than"):
+            module.fill(os.path.join(module.scratch(), "flood"), 10**4, 64 * 1024)  # 640 MB unless stopped
+        assert session.workspace.usage(10**6)[0] < 320 * MiB  # stopped within a poll of the quota
+        module = RemoteObject(session, "m.ipynb", "m.ipynb", session.current_generation())
+        assert module.exists(os.path.join(module.scratch(), "flood")) is False
+        assert session.workspace.usage(10**6)[0] == 0
+    assert not session.workspace.root.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or detect().level != "bubblewrap", reason="needs root and bubblewrap")
+def test_as_root_each_worker_runs_under_an_unprivileged_user_id_with_a_process_limit(tmp_path):
+    code = "import os\ndef ids():\n    return [os.getuid(), os.geteuid(), os.getgid()]\n" \
+           "def bomb():\n    n = 0\n    try:\n        while True:\n            if os.fork() == 0:\n" \
+           "                import time; time.sleep(5); os._exit(0)\n            n += 1\n" \
+           "    except OSError:\n        return n\n"
+    with StudentSession(tmp_path, Limits(processes=30)) as session:
+        module = _module(session, code)
+        uid = session.workspace.uid
+        assert uid is not None and module.ids() == [uid, uid, uid]
+        assert module.bomb() < 30
+
+
+def test_without_proc_the_grader_still_grades(tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "PROC", tmp_path / "no-proc")
+    with StudentSession(tmp_path) as session:
+        module = _module(session, "def f():\n    return 1")
+        assert module.f() == 1
+        assert session.worker.cpu_seconds() == 0.0
+
+
+# -- reading ---------------------------------------------------------------------------
+
+def _notebook_bytes():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    return nbformat.writes(nb).encode()
+
+
+@pytest.mark.parametrize("encode", [
+    lambda data: b"\xef\xbb\xbf" + data,
+    lambda data: data.replace(b"\n", b"\r\n"),
+    lambda data: data.decode().encode("utf-16"),
+], ids=["bom", "crlf", "utf16"])
+def test_notebooks_saved_by_other_editors_are_read(tmp_path, encode):
+    path = tmp_path / "knn.ipynb"
+    path.write_bytes(encode(_notebook_bytes()))
+    assert read_notebook(path).cells[0].source == "x = 1"
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"<!DOCTYPE html><html><body>JupyterLab</body></html>", "web page"),
+    (b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5, "x": "\xff\xfe"}', "not UTF-8"),
+    (b'{"cells": [', "not JSON"),
+])
+def test_unreadable_notebooks_get_a_message_that_names_the_cause(tmp_path, data, message):
+    path = tmp_path / "knn.ipynb"
+    path.write_bytes(data)
+    with pytest.raises(ReadError, match=message):
+        read_notebook(path)
+
+
+# -- the batch -------------------------------------------------------------------------
+
+def _fake_grade(submission):
+    """A stand-in for grading: the submission named "killer" kills its grading process."""
+    if submission.student == "killer":
+        os._exit(9)
+    time.sleep(0.2)
+    return {"student": submission.student, "status": "graded"}
+
+
+def _fake_failure(submission, exc):
+    return {"student": submission.student, "status": "grader_error", "error": str(exc)}
+
+
+def test_a_dying_grading_process_costs_no_other_submission(tmp_path):
+    students = ["amy", "ben", "killer", "dan", "eve"]
+    todo = [SubmissionFolder(name, tmp_path / name) for name in students]
+    results = list(run_pool(todo, _fake_grade, _fake_failure, jobs=2))
+    assert sorted(r["student"] for r in results) == sorted(students)  # each exactly once
+    statuses = {r["student"]: r["status"] for r in results}
+    assert statuses.pop("killer") == "grader_error"
+    assert set(statuses.values()) == {"graded"}
+
+
+def test_two_graders_never_write_into_the_same_folder_at_once(tmp_path):
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "knn.ipynb").write_text("{}")
+    (tmp_path / "out").mkdir()
+    with OutputLock(tmp_path / "out"):
+        with pytest.raises(GraderError, match="another autograder"):
+            grade_batch([tmp_path / "alice"], tmp_path / "out", progress=False)
+
+
+def test_without_a_sandbox_grading_can_be_refused(tmp_path, monkeypatch):
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "knn.ipynb").write_text("{}")
+    monkeypatch.setenv("KIT_ISOLATION", "rlimits")
+    with pytest.raises(GraderError, match="refusing to grade without a sandbox"):
+        grade_batch([tmp_path / "alice"], tmp_path / "out", require_sandbox=True, progress=False)
+    assert not (tmp_path / "out" / "alice.json").exists()
+
+
+def test_the_grader_version_follows_the_shipped_helpers(tmp_path, monkeypatch):
+    import shutil
+
+    utils_copy = Path(shutil.copytree(batch.UTILS_DIR, tmp_path / "utils"))
+    monkeypatch.setattr(batch, "UTILS_DIR", utils_copy)
+    before = grader_version()
+    (utils_copy / "notebook_loader.py").write_text((utils_copy / "notebook_loader.py").read_text() + "\n# changed\n")
+    assert grader_version() != before
+
+
+def test_ids_that_clean_to_the_same_name_never_share_a_file():
+    ids = ["a b", "a_b", "a/b", "A_B", "a\\b", "con", "..", ""]
+    names = [safe_name(i) for i in ids]
+    assert len({n.lower() for n in names}) == len(ids)
+    assert all("/" not in n and "\\" not in n and n not in (".", "..", "") for n in names)
+
+
+def test_a_full_disk_leaves_no_half_written_result(tmp_path):
+    script = ("import resource, sys\n"
+              "resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))\n"
+              "from autograder.report import write_atomic\n"
+              "from autograder.errors import ReportError\n"
+              "try:\n    write_atomic(sys.argv[1], 'x' * 5000)\nexcept ReportError as exc:\n    print('refused', exc)\n")
+    target = tmp_path / "alice.json"
+    target.write_text("earlier result")
+    done = subprocess.run([sys.executable, "-c", script, str(target)], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert "refused" in done.stdout, done.stderr
+    assert target.read_text() == "earlier result"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alice.json"]
+
+
+# -- limits ----------------------------------------------------------------------------
+
+def test_an_assignment_can_change_its_limits_and_unknown_ones_are_refused(tmp_path):
+    (tmp_path / "a0").mkdir()
+    (tmp_path / "a0" / "limits.toml").write_text("[limits]\ncall_seconds = 20\nprocesses = 32\n")
+    limits = load_limits("a0", tmp_path)
+    assert (limits.call_seconds, limits.processes, limits.memory_bytes) == (20, 32, Limits().memory_bytes)
+    (tmp_path / "a0" / "limits.toml").write_text("[limits]\ncall_secs = 20\n")
+    with pytest.raises(GraderError, match="unknown limits call_secs"):
+        load_limits("a0", tmp_path)
+    (tmp_path / "a0" / "limits.toml").write_text("[limits]\nprocesses = 2.5\n")
+    with pytest.raises(GraderError, match="whole number"):
+        load_limits("a0", tmp_path)
+
+
+def test_results_record_the_limits_and_the_isolation_they_were_graded_under(tmp_path, reference_submission):
+    from autograder.pipeline import grade_submission
+
+    result = grade_submission(reference_submission, notebooks=["gradient_check.ipynb"]).to_dict()
+    assert result["limits"] == Limits().to_dict() and result["isolation"] == detect().level
+    assert json.loads(json.dumps(result))["limits"]["call_seconds"] == 10.0
