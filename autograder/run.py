@@ -194,18 +194,26 @@ class Worker:
         return "the process running your code stopped (exit, crash or memory limit)"
 
     def kill(self):
-        """Kill the worker and everything it started."""
+        """Kill the worker and everything it started, and return once they are gone.
+
+        Its process group is not enough: inside bubblewrap the student's processes
+        have a session of their own, and a daemon may leave the group. So every
+        descendant is killed by pid and waited for, and a worker with a user id of
+        its own has every process of that id killed.
+        """
         if self.process is None:
             return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.process.kill()
-        except OSError:
-            pass
+        family = descendants(self.process.pid)
+        for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL), self.process.kill,
+                     *(lambda pid=pid: os.kill(pid, signal.SIGKILL) for pid in family)):
+            try:
+                kill()
+            except OSError:
+                pass
+        if self.workspace.uid is not None:
+            kill_user(self.workspace.uid)
         self.process.wait()
+        _wait_gone(family)
         for stream in (self.process.stdin, self.process.stdout):
             try:
                 stream.close()
@@ -239,6 +247,51 @@ class ErrorReply(Exception):
 
 
 PROC = Path("/proc")
+
+
+def descendants(root):
+    """Pids of every process under ``root`` (from /proc; empty where there is none)."""
+    parents = {}
+    for entry in PROC.iterdir() if (PROC / "self").exists() else ():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, frontier = set(), [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in found]
+        found.update(children)
+        frontier.extend(children)
+    return found
+
+
+def kill_user(uid):
+    """Kill every process of user ``uid`` (a worker's own id): a forked child becomes it and kills them all."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def _wait_gone(pids, seconds=5.0):
+    """Wait until none of ``pids`` exists (killed processes of another parent die asynchronously)."""
+    deadline = time.monotonic() + seconds
+    for pid in pids:
+        while (PROC / str(pid)).exists() and time.monotonic() < deadline:
+            try:
+                if (PROC / str(pid) / "stat").read_text().split(") ")[-1][:1] == "Z":
+                    break  # a zombie holds no resources; its parent reaps it
+            except OSError:
+                break
+            time.sleep(0.005)
 
 
 def tree_cpu_seconds(root, proc=None):
