@@ -344,7 +344,7 @@ def landlock_paths(workspace):
     from autograder import confine
 
     read_only = [*confine.python_read_paths(), *_python_roots(), str(staged_worker_dir()), str(workspace.submission)]
-    return read_only, [str(workspace.scratch)]
+    return read_only, [str(workspace.scratch), "/dev/null"]  # the worker points its fds 0-2 at /dev/null
 
 
 def apply_limits(limits, workspace=None, isolation=None):

@@ -119,15 +119,13 @@ def environment_has(secret, grader_pid):
     return "hidden"
 
 def network():
-    names = sorted(name for _, name in socket.if_nameindex())
     try:
         socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
-        sockets = True
     except OSError:
-        sockets = False
-    if names in ([], ["lo"]) or not sockets:
-        return "blocked"
-    return "interfaces " + ", ".join(names)
+        return "blocked"  # no network socket at all (seccomp)
+    names = sorted(name for _, name in socket.if_nameindex())
+    # In its own network namespace the worker sees only its private loopback.
+    return "blocked" if names in ([], ["lo"]) else "interfaces " + ", ".join(names)
 
 def signal_grader(pid):
     try:

@@ -357,3 +357,36 @@ def test_results_record_the_limits_and_the_isolation_they_were_graded_under(tmp_
     result = grade_submission(reference_submission, notebooks=["gradient_check.ipynb"]).to_dict()
     assert result["limits"] == Limits().to_dict() and result["isolation"] == detect().level
     assert json.loads(json.dumps(result))["limits"]["call_seconds"] == 10.0
+
+
+# -- isolation modes ---------------------------------------------------------------------
+
+def _usable(level):
+    from autograder import confine
+
+    if level == "bubblewrap":
+        return detect().level == "bubblewrap"
+    return level == "rlimits" or confine.landlock_abi() > 0
+
+
+@pytest.mark.parametrize("level", ["bubblewrap", "landlock", "rlimits"])
+def test_selftest_proves_what_each_mode_promises_on_this_machine(level):
+    from autograder.selftest import PROMISES, run_probes
+
+    if not _usable(level):
+        pytest.skip(f"{level} is not usable on this machine")
+    found = run_probes(Isolation(level))
+    for name, (holds, detail) in found.items():
+        if level in PROMISES[name]:
+            assert holds, f"{level}: {name}: {detail}"
+    if level == "rlimits":  # not a sandbox, and selftest says so
+        assert not found["grader_files"][0]
+
+
+@pytest.mark.skipif(not _usable("landlock"), reason="the kernel offers no Landlock")
+def test_under_landlock_the_reference_scores_full_marks(reference_submission):
+    from autograder.pipeline import grade_submission
+
+    result = grade_submission(reference_submission, notebooks=["gradient_check.ipynb"],
+                              isolation=Isolation("landlock"))
+    assert result.status == "graded" and result.score == result.max_score > 0
