@@ -92,6 +92,37 @@ MUTANTS = [
                "        X -= centre\n"
                "        self.X_train -= centre\n" + NO_LOOPS_BODY,
            breaks=(NO, CV), mistake="was modified"),
+    # Disguised loops: the distances are right, only the no-loop check refuses them.
+    Mutant("disguised_loop_functools_reduce", NB, CLS, old=NO_LOOPS_BODY,
+           new="        test_sq = np.sum(X ** 2, axis=1)[:, np.newaxis]\n"
+               "        train_sq = np.sum(self.X_train ** 2, axis=1)[np.newaxis, :]\n"
+               "        import functools\n"
+               "        sq_dists = functools.reduce(np.add, [test_sq, -2.0 * (X @ self.X_train.T), train_sq])\n",
+           breaks=(NO,), mistake="calls functools.reduce"),
+    Mutant("disguised_loop_recursion_over_halves", NB, CLS, old=NO_LOOPS_BODY,
+           new="        if num_test > 8:  # each half of the test examples through this method again\n"
+               "            half = num_test // 2\n"
+               "            return np.vstack([self.compute_distances_no_loops(X[:half]),\n"
+               "                              self.compute_distances_no_loops(X[half:])])\n" + NO_LOOPS_BODY,
+           breaks=(NO,), mistake="is recursive"),
+    Mutant("disguised_loop_itertools_product_alias", NB, CLS, old=NO_LOOPS_BODY,
+           new="        import itertools as it\n"
+               "        pairs = it.product(X, [self.X_train.T])  # (test row, all training rows), row by row\n"
+               "        cross = np.vstack([*it.starmap(np.dot, pairs)])\n"
+               "        test_sq = np.sum(X ** 2, axis=1)[:, np.newaxis]\n"
+               "        sq_dists = test_sq - 2.0 * cross + np.sum(self.X_train ** 2, axis=1)\n",
+           breaks=(NO,), mistake="it.product (itertools.product)"),
+    Mutant("disguised_loop_vectorize_through_getattr", NB, CLS, old=NO_LOOPS_BODY,
+           new="        row_products = getattr(np, 'vectorize')(np.dot, signature='(d),(d,n)->(n)')\n"
+               "        cross = row_products(X, self.X_train.T)\n"
+               "        test_sq = np.sum(X ** 2, axis=1)[:, np.newaxis]\n"
+               "        sq_dists = test_sq - 2.0 * cross + np.sum(self.X_train ** 2, axis=1)\n",
+           breaks=(NO,), mistake="calls getattr"),
+    Mutant("disguised_loop_apply_along_axis", NB, CLS, old=NO_LOOPS_BODY,
+           new="        cross = np.apply_along_axis(np.dot, 1, X, self.X_train.T)\n"
+               "        test_sq = np.sum(X ** 2, axis=1)[:, np.newaxis]\n"
+               "        sq_dists = test_sq - 2.0 * cross + np.sum(self.X_train ** 2, axis=1)\n",
+           breaks=(NO,), mistake="calls np.apply_along_axis"),
     # -- predict_labels
     Mutant("vote_tie_to_largest_label", NB, CLS,
            old=VOTE_LINES,

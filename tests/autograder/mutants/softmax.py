@@ -107,6 +107,31 @@ MUTANTS = [
            new="W *= 2 * reg  # reuses W's memory for the penalty gradient\n"
                "    dW = X.T.dot(dscores) / num_train + W",
            breaks=VEC_AND_USERS, mistake="W was modified"),
+    # Disguised loops: loss and gradient are right, only the no-loop check refuses them.
+    Mutant("disguised_loop_lambda_in_apply_along_axis", NB, VEC_CELL, old=VEC_LOSS_LINES,
+           new="    shifted = scores - scores.max(axis=1, keepdims=True)\n"
+               "    log_probs = np.apply_along_axis(lambda row: row - np.log(np.exp(row).sum()), 1, shifted)\n",
+           breaks=(VEC,), mistake="uses a lambda"),
+    Mutant("disguised_loop_starmap_through_an_alias", NB, VEC_CELL,
+           old="    loss = -log_probs[rows, y].mean() + reg * np.sum(W * W)\n",
+           new="    import itertools as it\n"
+               "    loss = -np.mean([*it.starmap(log_probs.item, zip(rows, y))]) + reg * np.sum(W * W)\n",
+           breaks=(VEC,), mistake="it.starmap (itertools.starmap)"),
+    Mutant("disguised_loop_builtin_sum_over_classes", NB, VEC_CELL, old=VEC_LOSS_LINES,
+           new="    shifted = scores - scores.max(axis=1, keepdims=True)\n"
+               "    log_probs = shifted - np.log(sum(np.exp(shifted).T))[:, np.newaxis]\n",
+           breaks=(VEC,), mistake="calls sum, a builtin"),
+    Mutant("disguised_loop_recursion_over_halves", NB, VEC_CELL,
+           old="    rows = np.arange(num_train)\n",
+           new="    if num_train > 64:  # each half of the batch through this function again, then their mean\n"
+               "        half = num_train // 2\n"
+               "        loss_a, dW_a = softmax_loss_vectorized(W, X[:half], y[:half], 0.0)\n"
+               "        loss_b, dW_b = softmax_loss_vectorized(W, X[half:], y[half:], 0.0)\n"
+               "        loss = (half * loss_a + (num_train - half) * loss_b) / num_train + reg * np.sum(W * W)\n"
+               "        dW = (half * dW_a + (num_train - half) * dW_b) / num_train + 2 * reg * W\n"
+               "        return float(loss), dW\n"
+               "    rows = np.arange(num_train)\n",
+           breaks=(VEC,), mistake="is recursive"),
     # -- the classifier
     Mutant("softmax_uses_the_svm_loss", NB, CLS_CELL,
            old="return softmax_loss_vectorized(self.W, X_batch, y_batch, reg)",

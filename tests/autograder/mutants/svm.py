@@ -160,6 +160,25 @@ MUTANTS = [
     Mutant("vectorized_calls_naive", NB, VECTORIZED,
            source="def svm_loss_vectorized(W, X, y, reg):\n    return svm_loss_naive(W, X, y, reg)\n",
            breaks=(VECTORIZED,), mistake="svm_loss_naive"),
+    # Disguised loops: loss and gradient are right, only the no-loop check refuses them.
+    Mutant("disguised_loop_sum_over_a_generator", NB, VECTORIZED,
+           old="loss = margins.sum() / num_train", new="loss = sum(row.sum() for row in margins) / num_train",
+           breaks=(VECTORIZED,), mistake="(GeneratorExp)"),
+    Mutant("disguised_loop_map_over_rows", NB, VECTORIZED,
+           old="coefficients[rows, y] = -coefficients.sum(axis=1)",
+           new="coefficients[rows, y] = -np.array([*map(np.sum, coefficients)])",
+           breaks=(VECTORIZED,), mistake="calls map"),
+    Mutant("disguised_loop_itertools_starmap", NB, VECTORIZED,
+           old="    dW = X.T.dot(coefficients) / num_train + 2 * reg * W\n",
+           new="    import itertools\n"
+               "    outer_products = [*itertools.starmap(np.outer, zip(X, coefficients))]  # one per example\n"
+               "    dW = np.sum(outer_products, axis=0) / num_train + 2 * reg * W\n",
+           breaks=(VECTORIZED,), mistake="calls itertools.starmap"),
+    Mutant("disguised_loop_reduce_imported_by_name", NB, VECTORIZED,
+           old="    loss = margins.sum() / num_train + reg * np.sum(W * W)\n",
+           new="    from functools import reduce\n"
+               "    loss = reduce(np.add, margins.sum(axis=1)) / num_train + reg * np.sum(W * W)\n",
+           breaks=(VECTORIZED,), mistake="calls reduce (functools.reduce)"),
     # -- LinearClassifier.train ----------------------------------------------------------------
     Mutant("train_without_replacement", NB, CLASSIFIER,
            old="batch_indices = np.random.choice(num_train, batch_size)",
