@@ -214,6 +214,33 @@ def _failure_message(notebook, cell, info):
     return f"the cell '{cell}' of {notebook} raised {info.get('type', 'an error')}{where} when run{detail}"
 
 
+_SUITE_MODULES = {}  # folder of suites -> names of the modules a run imported from it
+
+
+def _forget_other_suites(folder):
+    """Drop suite modules an earlier run imported from another folder.
+
+    pytest's importlib mode names a suite module by its path below the rootdir, so a
+    suite of another copy of the hidden suites (a test's, an older checkout's) would be
+    reused under the same name in a long-lived grading process.
+    """
+    import sys
+
+    for other, names in list(_SUITE_MODULES.items()):
+        if other != folder:
+            for name in names:
+                sys.modules.pop(name, None)
+            del _SUITE_MODULES[other]
+
+
+def _remember_suites(folder, before):
+    import sys
+
+    _SUITE_MODULES.setdefault(folder, set()).update(
+        name for name in set(sys.modules) - before
+        if Path(getattr(sys.modules[name], "__file__", None) or "/").is_relative_to(folder.parent))
+
+
 def run_hidden_suites(context, assignment, notebooks=None):
     """Run the hidden suites of ``assignment`` for one submission; returns the ``Outcome`` list.
 
@@ -228,6 +255,7 @@ def run_hidden_suites(context, assignment, notebooks=None):
         If the suites could not be collected or a test lacks its marker.
     """
     folder = HIDDEN_TESTS / assignment
+    _forget_other_suites(folder)
     files = sorted(folder.glob("test_*.py"))
     if notebooks is not None:
         wanted = {Path(n).stem for n in notebooks}
@@ -244,11 +272,15 @@ def run_hidden_suites(context, assignment, notebooks=None):
     ]
     plugin = KitPlugin(context)
     plugin.preload(notebooks if notebooks is not None else sorted(context.extracted))
+    import sys
+
+    before = set(sys.modules)
     previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
         code = pytest.main(args, plugins=[plugin])
     finally:
+        _remember_suites(folder, before)
         if previous is None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
         else:
