@@ -67,7 +67,7 @@ class Scenario:
     hits: object = ()  # targets or test ids that may lose points; NOTEBOOK; SUBMISSION; () = as the reference
     must_lose: bool = True  # False: the hit tests may keep their points (the attack may just fail)
     whole: bool = False  # the notebook is unusable: every test of it scores 0 naming the cause
-    status: str = "graded"
+    status: str = "graded"  # graded alone; in a batch the other notebook is still there to grade
     max_seconds: float = 30.0  # bound on the submission's "seconds" (published: 10 s a call, 300 s a submission)
     batch: bool = False  # graded in its family's grade_batch (it can reach processes, files, the pool, others)
     network: bool = False  # tries to reach the test's loopback listener
@@ -136,6 +136,7 @@ def all_scenarios():
         found += importlib.import_module(f"tests.autograder.scenarios.{family}").SCENARIOS
     names = [s.name for s in found]
     assert len(names) == len(set(names)), "scenario names are student ids: they must differ"
+    assert not [n for n in names for c in CANARIES if c.lower() in n.lower()], "ids appear in results: no canary"
     return found
 
 
@@ -304,8 +305,9 @@ def _names_cause(scenario, message):
 def score_problems(scenario, result, baseline):
     """Invariant 1: the hit tests lose (naming the cause); every other test scores as for the reference."""
     problems = []
-    if result.get("status") != scenario.status:
-        problems.append(f"status {result.get('status')!r} (expected {scenario.status!r}); "
+    status = "graded" if scenario.batch and scenario.status == "invalid_submission" else scenario.status
+    if result.get("status") != status:
+        problems.append(f"status {result.get('status')!r} (expected {status!r}); "
                         f"error: {result.get('error', '')[:300]}")
     if result.get("max_score") != baseline["max_score"]:
         problems.append(f"max_score {result.get('max_score')} instead of the reference's {baseline['max_score']}")

@@ -54,7 +54,13 @@ ENVIRONMENT = {
 
 # Submissions of those batches: correct but slow (well within the call limit), and two with one mistake.
 SLOW = Scenario("slow_but_correct", "buggy", cell="sgd_step", old="    new_w = w - learning_rate * dw",
-                new="    import time\n    time.sleep(1.5)\n    new_w = w - learning_rate * dw")
+                new="    import ctypes, time\n"
+                    "    try:\n"
+                    "        ctypes.CDLL(None).prctl(15, b'__MARKER__', 0, 0, 0)  # PR_SET_NAME: find the worker later\n"
+                    "    except Exception:\n"
+                    "        pass\n"
+                    "    time.sleep(1.5)\n"
+                    "    new_w = w - learning_rate * dw")
 UPHILL = Scenario("steps_uphill", "buggy", cell="sgd_step", old="    new_w = w - learning_rate * dw",
                   new="    new_w = w + learning_rate * dw")
 MEAN_ERROR = Scenario("mean_relative_error", "buggy", cell="rel_error", old="worst = float(np.max(errors))",

@@ -80,7 +80,11 @@ for _path in ("/proc/%d/cmdline" % _os.getppid(), "/proc/1/cmdline", "/proc/%d/e
             _seen.append(_handle.read().replace(b"\\0", b" ").decode(errors="replace"))
     except OSError:
         pass
-raise RuntimeError(" ".join(_seen).replace("\\n", " "))
+# The grader keeps only the start of a message: put the paths that are not the system's first.
+_words = " ".join(_seen).split()
+_paths = [w for w in _words if "/" in w and not w.startswith(("/usr", "/lib", "/bin", "/sbin", "/etc", "/proc",
+                                                              "/dev", "/sys", "/tmp"))]
+raise RuntimeError(" ".join(dict.fromkeys(_paths)) or "nothing")
 '''
 
 # -- exfiltrating hidden inputs (every such text carries the __LEAK__ canary) -----------------------
@@ -433,7 +437,7 @@ _SCENARIOS = [
            cause=("numpy array", "NoneType", "single number", "pair", "could not use", "not plain data")),
     top("sgd_step", "closes_and_replaces_stdio", F, after=CLOSE_STDIO, why=AS_REFERENCE),
     inside("sgd_step", "writes_garbage_to_every_descriptor", F, GARBAGE_TO_EVERY_FD, hits=("sgd_step",),
-           cause=("not plain data", "stopped", "crash", "channel", "died")),
+           cause=("not plain data", "more data", "stopped", "crash", "channel", "died")),
     # the network
     inside("sgd_step", "sends_inputs_to_a_loopback_listener", F, NETWORK, network=True, why=AS_REFERENCE),
     # state left for later tests and students (the reader sorts after the writer, far from it)

@@ -9,7 +9,7 @@ import shutil
 
 import nbformat
 
-from tests.autograder.scenarios import NOTEBOOK, UNREADABLE, Scenario, cells_with_id
+from tests.autograder.scenarios import NOTEBOOK, UNREADABLE, Scenario, cells_with_id, in_batch
 
 INVALID = "invalid_submission"  # graded alone, a notebook that cannot be read leaves nothing to grade
 
@@ -139,7 +139,7 @@ def _text(text):
     return _bytes(lambda data: text.encode())
 
 
-SCENARIOS = [
+_SCENARIOS = [
     Scenario("truncated_json", F, build=_bytes(lambda data: data[: len(data) // 2]), whole=True, status=INVALID, cause=UNREADABLE,
              repeat=True),
     Scenario("html_page_saved_as_a_notebook", F, build=_text(
@@ -176,3 +176,9 @@ SCENARIOS = [
              why="svm.ipynb is graded, not SVM.ipynb or svm (1).ipynb"),
     Scenario("only_a_misnamed_notebook", F, build=_only_misnamed, whole=True, status=INVALID, cause=("missing",)),
 ]
+
+# Graded in the family's batch as well: how the batch finds, reads and reports odd files.
+SCENARIOS = in_batch(_SCENARIOS, {
+    "truncated_json", "html_page_saved_as_a_notebook", "non_utf8_bytes", "utf8_byte_order_mark",
+    "hundred_megabytes_of_outputs", "extra_notebooks_and_checkpoints", "only_a_misnamed_notebook",
+})
