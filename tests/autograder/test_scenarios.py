@@ -1,25 +1,30 @@
 """The grader-hardening scenarios: hostile, buggy, resource-abusing and malformed submissions, graded for real.
 
-Each family is graded once, in one ``grade_batch`` call (two jobs, real
-sandboxed workers), next to three untouched reference copies that sort
-before, among and after the scenarios. One test per scenario then checks,
-from that family's results, every invariant it must keep:
+Each family (``tests/autograder/scenarios/``) is graded once per test run:
+its scenarios that can reach beyond their own results (files, processes, the
+grading process, the channel, other students) in one ``grade_batch`` call
+with two jobs, next to three untouched reference copies that sort before,
+among and after them; the others alone, notebook by notebook, with
+``grade_submission(notebooks=[...])`` in two grading processes. Real
+sandboxed workers throughout. One test per scenario then checks, from that
+family's results, every invariant it must keep:
 
 1. its hit tests score 0 with a message naming the cause, and every other
-   test scores what the reference scores when graded alone;
-3. its ``seconds`` stay below the bound the scenario states;
+   test scores what the same test scores for the reference graded alone;
+3. its ``seconds`` stay below the bound the scenario states (a call has 10 s,
+   a submission 300 s);
 4. no process it started survives (markers in command lines and process
    names) and no file it wrote appears outside its sandbox; its folder is
-   unchanged;
-5. it has exactly one complete result JSON;
-6. no result file of it carries a canary (hidden-input values, the
-   repository's path, "solutions", hidden-test source).
+   byte for byte unchanged;
+5. it has exactly one complete result;
+6. no result of it carries a canary (hidden-input values, the repository's
+   path, "solutions", hidden-test source).
 
 The batch-level tests check invariant 2 (the reference copies grade exactly
-as alone), 3 (the batch's wall time) and 5 (one complete result per
-student, nothing else in the results folder); a few scenarios are graded
-twice (7); the environment scenarios kill graders, run two at once, clash
-student ids and break the hidden suites.
+as alone), 3 (the batch's wall time), 5 (one complete result JSON per
+student, nothing else in the results folder) and 6 for the shared files; a
+few scenarios are graded twice (7); the environment scenarios kill a grader
+mid-batch, run two at once, clash student ids and break the hidden suites.
 """
 import csv
 import dataclasses
@@ -238,6 +243,7 @@ def grade_family(root, scenarios, reference_submission, release, run, pool, list
     left = sorted(set(files_named(tokens, outside_places())) - already)
     left += [str(p) for p in root.rglob("*") if any(token in p.name for token in tokens)]
     files, file_problems = load_results(out) if batched else ({}, [])
+    _clean_up(survivors, left)
     return FamilyRun(root, out, folders, before, {name: snapshot(folder) for name, folder in folders.items()},
                      {r["student"]: r for r in returned}, files, file_problems, alone, wall, survivors, left,
                      listener.arrivals() if listener else [])
@@ -298,6 +304,20 @@ class Shared:
 def _shared_folder(tmp_path_factory):
     base = tmp_path_factory.getbasetemp()
     return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "scenario-families"
+
+
+def _clean_up(survivors, left):
+    """After recording them: end the processes and remove the files a scenario left (they carry this run's tokens)."""
+    for pid in survivors:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    for path in map(Path, left):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
@@ -507,6 +527,7 @@ def test_a_grader_killed_mid_batch_and_restarted_leaves_exactly_one_complete_res
     survivors = wait_for_no_processes([*run.tokens(SLOW), str(subs)], grace=5)
     if survivors:
         problems.append(f"workers outlived the killed grader: {survivors}")
+        _clean_up(survivors, [])
     done = sorted(p.stem for p in out.glob("*.json"))
     torn = next((s for s in students if s not in done), None)
     if torn:  # a result torn by an earlier crash is regraded, not trusted
