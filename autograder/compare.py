@@ -56,6 +56,7 @@ class GradingContext:
     references: object  # reference.ReferenceSet
     loaded: dict = field(default_factory=dict)
     outcomes: list = field(default_factory=list)
+    grader_faults: list = field(default_factory=list)  # failures of the suites' own fixtures
 
 
 class _Unavailable:
@@ -117,9 +118,9 @@ class KitPlugin:
         return getattr(self.context.loaded[key], name)
 
     def preload(self, notebooks):
-        """Load every notebook's definitions before the first test sends a hidden input.
+        """Load every notebook's definitions before the first test, in the assignment's order.
 
-        What a definition cell raises while loading is then untainted, so its message can be shown.
+        Every test then meets the same worker state, whichever suite runs first.
         """
         for notebook in notebooks:
             if notebook in self.context.extracted:
@@ -137,24 +138,27 @@ class KitPlugin:
             result = self.context.session.load(module_name, extracted.load_cells(tuning_cell), timeout=timeout)
         except StudentFault as exc:
             return _Unavailable(f"loading {notebook} failed: {exc}")
-        # The reply comes from the student's process: keep only cells we sent, in a plain shape.
-        sent = {label for label, _ in extracted.load_cells(tuning_cell)}
-        reported = result.get("failed") if isinstance(result, dict) else None
-        failed = {label: self.context.session.student_error(info).info
-                  for label, info in (reported if isinstance(reported, dict) else {}).items() if label in sent}
+        # ``failed`` comes from the student's process: keep only cells we sent, in a plain shape.
+        sources = dict(extracted.load_cells(tuning_cell))
+        reported = result.get("failed") if isinstance(result.get("failed"), dict) else {}
+        failed = {label: _failure_message(notebook, label, self.context.session.student_error(info).info,
+                                          sources[label])
+                  for label, info in reported.items() if label in sources}
+        failed.update({label: f"running the cell '{label}' of {notebook} failed: {fault}"
+                       for label, fault in result["faults"].items()})
         if tuning_cell and tuning_cell in failed:
-            return _Unavailable(_failure_message(notebook, tuning_cell, failed[tuning_cell]))
+            return _Unavailable(failed[tuning_cell])
 
         def explain_missing(name):
             cell = extracted.cell_defining(name)
             if cell in extracted.missing:
                 return _missing_message(extracted, cell)
             if "imports" in failed:  # the root cause of everything after it
-                return _failure_message(notebook, "imports", failed["imports"])
+                return failed["imports"]
             if cell in failed:
-                return _failure_message(notebook, cell, failed[cell])
-            for label, info in failed.items():
-                return _failure_message(notebook, label, info)
+                return failed[cell]
+            for message in failed.values():
+                return message
             return f"{name} is not defined in {notebook}"
 
         return RemoteObject(self.context.session, module_name, notebook, self.context.session.generation,
@@ -164,6 +168,11 @@ class KitPlugin:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         report = (yield).get_result()
+        if report.when == "setup" and report.outcome != "passed" and call.excinfo is not None \
+                and not isinstance(call.excinfo.value, (StudentFault, AssertionError)):
+            # A fixture of the suite broke before the student's code was involved: the grader's fault.
+            exc = call.excinfo.value
+            self.context.grader_faults.append(f"{item.nodeid}: {type(exc).__name__}: {exc}"[:300])
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
             self.context.outcomes.append(self._outcome(item, call, report))
 
@@ -205,13 +214,22 @@ def _missing_message(extracted, cell):
     return f"the cell '{cell}' is missing from {extracted.name}; restore it from the released notebook"
 
 
-def _failure_message(notebook, cell, info):
-    # The exception's own message is there only if it was raised before any hidden input
-    # crossed (see run.StudentSession.tainted).
-    where = f" at line {info['line']}" if info.get("line") else ""
-    detail = (info.get("message") or "").strip().splitlines()
-    detail = f": {detail[0][:200]}" if detail else ""
-    return f"the cell '{cell}' of {notebook} raised {info.get('type', 'an error')}{where} when run{detail}"
+def _failure_message(notebook, cell, info, source):
+    """What a cell's exception was, in the grader's words: its type and its line.
+
+    The exception's own message came from the worker, so it is never shown (see ``run``);
+    a syntax error is described by compiling the cell here.
+    """
+    kind, line, detail = info.get("type", "an exception"), info.get("line"), ""
+    if kind == "SyntaxError":
+        try:
+            compile(source, cell, "exec")
+        except SyntaxError as exc:
+            line, detail = exc.lineno, f" ({exc.msg})"
+        except ValueError:
+            pass
+    where = f" at line {line}" if line else ""
+    return f"the cell '{cell}' of {notebook} raised {kind}{where}{detail} when run"
 
 
 _SUITE_MODULES = {}  # folder of suites -> names of the modules a run imported from it
@@ -287,4 +305,7 @@ def run_hidden_suites(context, assignment, notebooks=None):
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise CompareError(f"the hidden suites of {assignment} could not run (pytest exit code {int(code)})")
+    if context.grader_faults:
+        raise CompareError(f"a fixture of the hidden suites of {assignment} failed, so they could not run: "
+                           f"{context.grader_faults[0]}")
     return context.outcomes

@@ -135,6 +135,16 @@ def check_scalar(value, what):
     return float(value)
 
 
+def check_number(value, what):
+    """The contract check of a returned number: a Python or numpy scalar, never an array (even 0-d).
+
+    Value tests use ``check_scalar``, which accepts a one-element array, so this detail costs one check.
+    """
+    if isinstance(value, np.ndarray):
+        raise Mistake(f"{what} should be a number (e.g. float(loss)), not a numpy array, even of one value")
+    return check_scalar(value, what)
+
+
 def diagnose(actual, expected, known, what, rtol=1e-6, atol=1e-8):
     """Raise a ``Mistake`` naming the known mistake ``actual`` matches, or a plain one.
 

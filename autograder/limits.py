@@ -34,7 +34,7 @@ class Limits:
 
     # Time.
     call_seconds: float = 10.0  # one call into the student's code, sending and receiving included
-    load_seconds: float = 30.0  # running one notebook's definition cells
+    load_seconds: float = 30.0  # running one definition cell
     tuning_seconds: float = 120.0  # running one tuning cell
     start_seconds: float = 60.0  # starting a worker process
     submission_seconds: float = 300.0  # everything a submission's workers do, in all
@@ -55,7 +55,7 @@ class Limits:
         """The limits as short lines for a student: "each call: 10 s", ..."""
         return [
             f"each call into your code: {self.call_seconds:g} s",
-            f"running a notebook's definitions: {self.load_seconds:g} s; a tuning cell: {self.tuning_seconds:g} s",
+            f"running a definition cell: {self.load_seconds:g} s; a tuning cell: {self.tuning_seconds:g} s",
             f"the whole submission: {self.submission_seconds:g} s",
             f"memory: {_size(self.memory_bytes)}; processes and threads: {self.processes}",
             f"files written: {_size(self.file_bytes)} each, {_size(self.scratch_bytes)} "

@@ -8,13 +8,13 @@ kills the worker's whole process group, and the next call starts a fresh
 worker and loads the definitions again, so one fault costs only the tests
 that depend on it.
 
-Taint: once a hidden input has crossed into the worker (the first call), the
-student's code may have stored it anywhere (a module, ``builtins``, a file in
-its scratch folder) and may put it into anything it sends back. From then on
-nothing the worker says is shown as text: an exception keeps only its type
-(from a fixed list) and a line number inside a cell the grader sent. Without
-a sandbox the worker can read the reference and the hidden tests, so there
-everything it says is tainted from the start.
+Taint: everything the worker says is the student's code speaking. After the
+first call it may carry hidden inputs (stored in a module, ``builtins`` or a
+file), and even before, the grader's own paths (the sandbox's command line,
+its mounts, the venv's files), or, without a sandbox, the reference itself.
+So no text from the worker is ever shown: an exception keeps only its type
+(from a fixed list) and a line number inside a cell the grader sent; a syntax
+error is described by compiling the cell on the trusted side.
 """
 from __future__ import annotations
 
@@ -50,13 +50,13 @@ class StudentError(StudentFault):
     ----------
     info : dict
         What the worker reported: type, message, cell, line. The student's code chooses
-        every field, so only a known type name and a line inside a cell we sent are kept,
-        and the message only while ``tainted`` is false.
+        every field, so only a known type name and a line inside a cell we sent are kept;
+        the message never is.
     known_cells : dict
         "notebook:grade_id" -> number of lines, of every cell sent to the worker.
     """
 
-    def __init__(self, info, known_cells=None, tainted=True):
+    def __init__(self, info, known_cells=None):
         known_cells = known_cells or {}
         name = info.get("type")
         self.type_name = name if name in SHOWN_EXCEPTIONS else "an exception"
@@ -66,8 +66,7 @@ class StudentError(StudentFault):
         line = line if valid_line else None
         where = f" (cell {cell}, line {line})" if cell and line else ""
         super().__init__(f"your code raised {self.type_name}{where}")
-        message = "" if tainted else str(info.get("message", ""))[:500]
-        self.info = {"type": self.type_name, "cell": cell, "line": line, "message": message}
+        self.info = {"type": self.type_name, "cell": cell, "line": line}
 
 
 class StudentTimeout(StudentFault):
@@ -102,6 +101,7 @@ class Worker:
         self.callbacks = {}
         self.process = None
         self.channel = None
+        self.last_id = 0  # of the last request; the worker echoes it in its reply
 
     def start(self):
         argv, env, cwd = worker_command(self.workspace, self.isolation)
@@ -145,11 +145,16 @@ class Worker:
         """
         timeout = self.limits.call_seconds if timeout is None else timeout
         deadline = time.monotonic() + timeout
+        self.last_id += 1
+        message = {**message, "id": self.last_id}
         try:
             self.channel.send(message, deadline)
             while True:
                 reply = self.channel.receive(deadline)
-                if not isinstance(reply, dict) or reply.get("op") != "callback":
+                if not isinstance(reply, dict) or reply.get("id") != self.last_id:
+                    # Honest code never does this: a fault always ends the worker, so no reply is stale.
+                    raise ChannelRefused("your code wrote to the grader's own channel (a frame it did not ask for)")
+                if reply.get("op") != "callback":
                     break
                 self.channel.send(self._serve_callback(reply), deadline)
         except ChannelTimeout:
@@ -173,7 +178,7 @@ class Worker:
         return reply.get("value")
 
     def _serve_callback(self, request):
-        function = self.callbacks.get(request.get("id"))
+        function = self.callbacks.get(request.get("callback"))
         args, kwargs = request.get("args", []), request.get("kwargs", {})
         try:
             if function is None or not isinstance(args, list) or not isinstance(kwargs, dict):
@@ -369,8 +374,6 @@ class StudentSession:
         self.received_bytes = 0  # of workers that have ended
         self.known_cells = {}  # "notebook:grade_id" -> number of lines, of every cell sent
         self.over_budget = False
-        # Without a sandbox the worker can read the reference: nothing it says is safe to show.
-        self.tainted = not self.isolation.sandboxed
         self.budget_seconds = self.limits.submission_seconds if budget_seconds is None else budget_seconds
         self.deadline = time.monotonic() + self.budget_seconds
 
@@ -421,19 +424,45 @@ class StudentSession:
 
     def student_error(self, info):
         """A ``StudentError`` for an error the worker reported, with what may be shown of it."""
-        return StudentError(info if isinstance(info, dict) else {}, self.known_cells, self.tainted)
+        return StudentError(info if isinstance(info, dict) else {}, self.known_cells)
 
     def load(self, notebook, cells, timeout=None):
-        """Execute (label, source) cells as module ``notebook``; returns {"defined", "failed"}."""
+        """Execute (label, source) cells as module ``notebook``, one cell per request.
+
+        ``timeout`` holds for each cell (default ``limits.load_seconds``). A cell that
+        hangs or ends the worker costs only itself: the worker restarts with the cells
+        before it and goes on with the next.
+
+        Returns
+        -------
+        dict
+            ``defined``: the names the module holds; ``failed``: label -> what the
+            worker reported of the exception a cell raised (check it with
+            ``student_error``); ``faults``: label -> the grader's sentence for a cell
+            that hung or crashed.
+        """
         cells = [[str(label), str(source)] for label, source in cells]
         self.known_cells.update({f"{notebook}:{label}": source.count("\n") + 1 for label, source in cells})
-        message = {"op": "load", "notebook": notebook, "cells": cells}
         timeout = self.limits.load_seconds if timeout is None else timeout
-        result = self._exchange(message, timeout)
-        # Replayed after a restart only if it worked: a load that hangs or crashes would
-        # otherwise cost its time again at every restart.
-        self.loads.append((message, timeout))
-        return result
+        defined, failed, faults, fresh = [], {}, {}, True
+        for cell in cells:
+            message = {"op": "load", "notebook": notebook, "cells": [cell], "fresh": fresh}
+            try:
+                result = self._exchange(message, timeout)
+            except (StudentTimeout, StudentCrash) as exc:
+                if self.over_budget or self.deadline <= time.monotonic():
+                    raise
+                faults[cell[0]] = str(exc)
+                continue
+            # Replayed after a restart only if it worked: a cell that hangs or crashes would
+            # otherwise cost its time again at every restart.
+            self.loads.append((message, timeout))
+            fresh = False
+            if isinstance(result, dict):
+                defined = result.get("defined", defined)
+                reported = result.get("failed")
+                failed.update(reported if isinstance(reported, dict) else {})
+        return {"defined": defined, "failed": failed, "faults": faults}
 
     def request(self, message, timeout=None):
         """Send one request (call, getattr, setattr) and return the worker's value.
@@ -447,8 +476,6 @@ class StudentSession:
             raise StudentTimeout("your code did not finish in time in an earlier test, so it was not run again")
         if key in self.crashed:
             raise StudentCrash("your code crashed the process in an earlier test, so it was not run again")
-        if message.get("op") in ("call", "setattr"):
-            self.tainted = True  # hidden inputs cross from now on
         try:
             return self._exchange(message, self.limits.call_seconds if timeout is None else timeout)
         except StudentTimeout:

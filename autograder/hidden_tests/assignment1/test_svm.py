@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import utils
-from autograder.feedback import Mistake, check_array, check_scalar, close, diagnose, unchanged
+from autograder.feedback import Mistake, check_array, check_number, check_scalar, close, diagnose, unchanged
 from autograder.hidden_tests.checks import (
     best_seconds,
     check_tuned_accuracy,
@@ -211,7 +211,7 @@ def test_returns_a_number_and_a_D_by_C_array_and_leaves_inputs_unchanged(student
     W, X, y = _problem(rng, N=11, D=7, C=4)
     value, (W_after, X_after, y_after, _), _ = getattr(student, function).inspect(W.copy(), X.copy(), y.copy(), 0.3)
     loss, dW = _loss_pair(value, function)
-    check_scalar(loss, "the loss")
+    check_number(loss, "the loss")
     check_array(dW, W.shape, "the gradient dW")
     unchanged(W, W_after, "W")
     unchanged(X, X_after, "X")
