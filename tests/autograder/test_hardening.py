@@ -420,3 +420,32 @@ def test_under_landlock_the_reference_scores_full_marks(reference_submission):
     result = grade_submission(reference_submission, notebooks=["gradient_check.ipynb"],
                               isolation=Isolation("landlock"))
     assert result.status == "graded" and result.score == result.max_score > 0
+
+
+def test_the_worker_imports_the_staged_utils_not_the_checkouts(tmp_path):
+    from autograder.sandbox import UTILS_DIR, staged_worker_dir
+
+    with StudentSession(tmp_path) as session:
+        module = _module(session, "import utils\ndef where():\n    return utils.__file__")
+        where = module.where()
+    assert str(UTILS_DIR.parent) not in where
+    if detect().level != "bubblewrap":  # inside bubblewrap the staged folder is mounted at /grader
+        assert where.startswith(str(staged_worker_dir()))
+
+
+def test_feedback_lists_the_limits_and_the_report_warns_about_unsandboxed_grading(tmp_path):
+    from autograder.html_report import UNSANDBOXED_NOTE, feedback_html, report_html
+
+    result = {"student": "ann", "assignment": "assignment1", "status": "graded", "score": 1.0, "max_score": 2.0,
+              "tests": [], "limits": Limits(call_seconds=7).to_dict(), "isolation": "rlimits"}
+    assert "each call into your code: 7 s" in feedback_html(result)
+    assert UNSANDBOXED_NOTE[:40] in report_html([result], ["feedback/ann.html"])
+    assert UNSANDBOXED_NOTE[:40] not in report_html([dict(result, isolation="bubblewrap")], ["feedback/ann.html"])
+
+
+def test_grading_without_a_sandbox_says_so_in_the_terminal(tmp_path, monkeypatch, capsys):
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "knn.ipynb").write_text("{}")
+    monkeypatch.setenv("KIT_ISOLATION", "rlimits")
+    grade_batch([tmp_path / "alice"], tmp_path / "out", progress=False)
+    assert "NOT sandboxed" in capsys.readouterr().err
