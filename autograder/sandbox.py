@@ -85,7 +85,7 @@ def worker_uid(isolation):
     Outside bubblewrap that needs a Python installation other users can read;
     where it is not (a Python under /root), the worker keeps root's id.
     """
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+    if not hasattr(os, "setresuid") or os.geteuid() != 0:  # setresuid: Linux and the BSDs, not macOS
         return None
     if isolation.level != "bubblewrap" and not _readable_by_others(Path(sys.executable).resolve(), *_python_roots()):
         return None
