@@ -104,6 +104,7 @@ class Worker:
         self.last_id = 0  # of the last request; the worker echoes it in its reply
 
     def start(self):
+        become_subreaper()
         argv, env, cwd = worker_command(self.workspace, self.isolation)
         try:
             self.process = subprocess.Popen(
@@ -208,7 +209,7 @@ class Worker:
         """
         if self.process is None:
             return
-        family = descendants(self.process.pid)
+        family = descendants(self.process.pid) | {pid for pid in orphans() if pid != self.process.pid}
         for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL), self.process.kill,
                      *(lambda pid=pid: os.kill(pid, signal.SIGKILL) for pid in family)):
             try:
@@ -218,6 +219,11 @@ class Worker:
         if self.workspace.uid is not None:
             kill_user(self.workspace.uid)
         self.process.wait()
+        for pid in family:  # reap those that became this process's children (see become_subreaper)
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass  # not ours: its own parent reaps it
         _wait_gone(family)
         for stream in (self.process.stdin, self.process.stdout):
             try:
@@ -270,6 +276,48 @@ def descendants(root):
         children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in found]
         found.update(children)
         frontier.extend(children)
+    return found
+
+
+def become_subreaper():
+    """Make this process the reaper of its orphaned descendants (Linux), once.
+
+    A daemon that double-forks and calls setsid leaves the worker's process tree;
+    orphaned, it would be reparented to init and outlive the submission. As a
+    subreaper, this process inherits it instead, so ``orphans`` can find and kill it.
+    """
+    global _SUBREAPER
+    if _SUBREAPER is None:
+        try:
+            import ctypes
+
+            _SUBREAPER = ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+        except (OSError, AttributeError):
+            _SUBREAPER = False
+    return _SUBREAPER
+
+
+_SUBREAPER = None
+
+
+def orphans():
+    """Pids of this process's children in a session other than its own: workers' leftovers.
+
+    The grader starts no other children in a session of their own (workers have theirs).
+    """
+    if not (PROC / "self").exists():
+        return set()
+    me, my_session = os.getpid(), os.getsid(0)
+    found = set()
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                fields = stat[stat.rindex(")") + 2:].split()
+                if int(fields[1]) == me and int(fields[3]) != my_session:
+                    found.add(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
     return found
 
 

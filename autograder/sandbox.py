@@ -213,7 +213,7 @@ class Workspace:
         self.uid = uid
         if uid is not None:
             os.chown(self.scratch, uid, uid)
-        self.scratch.chmod(0o700)
+        self.scratch.chmod(0o711)  # root inside bubblewrap has no DAC override: it must be able to pass through
 
     def usage(self, max_entries):
         """(bytes, entries) written under ``scratch``; stops counting past ``max_entries``."""
@@ -235,8 +235,11 @@ class Workspace:
         return total, entries
 
     def clear_scratch(self):
-        """Empty the scratch folder (between two workers of the same submission it is kept)."""
+        """Empty the scratch folder for a new worker, and restore its owner and mode (the last worker owned it)."""
         _remove_tree(self.scratch, keep_root=True)
+        if self.uid is not None:
+            os.chown(self.scratch, self.uid, self.uid)
+        self.scratch.chmod(0o711)
 
     def close(self):
         _remove_tree(self.root)
@@ -301,11 +304,12 @@ def bwrap_command(workspace, argv):
              if Path(d).exists()]
     binds += [(root, root) for root in _python_roots()]
     binds += [(str(staged_worker_dir()), SANDBOX_WORKER), (str(workspace.submission), SANDBOX_SUBMISSION)]
-    made = set()
+    made = {SANDBOX_SCRATCH}
     for source, target in binds:
-        # Folders bubblewrap makes on the way to a mount point would be private to root.
+        # Folders bubblewrap makes on the way to a mount point would be private to root (also
+        # inside the scratch folder, when the venv lives under /tmp: a clone in /tmp).
         for parent in reversed(Path(target).parents[:-1]):
-            if str(parent) not in made and not str(parent).startswith(SANDBOX_SCRATCH + "/"):
+            if str(parent) not in made:
                 command += ["--perms", "0755", "--dir", str(parent)]
                 made.add(str(parent))
         command += ["--ro-bind", source, target]

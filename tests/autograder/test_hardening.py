@@ -20,6 +20,7 @@ from autograder.read import read_notebook
 from autograder.report import safe_name
 from autograder.run import StudentCrash, StudentError, StudentSession, StudentTimeout
 from autograder.sandbox import Isolation, detect
+from tests.autograder.pool_helpers import fake_failure, fake_grade
 
 MiB = 2**20
 
@@ -237,7 +238,8 @@ def test_filling_the_scratch_folder_costs_the_call_and_the_next_worker_starts_em
         assert session.workspace.usage(10**6)[0] < 2 * 10**4 * 64 * 1024
         module = RemoteObject(session, "m.ipynb", "m.ipynb", session.current_generation())
         assert module.exists(os.path.join(module.scratch(), "flood")) is False
-        assert session.workspace.usage(10**6)[0] == 0
+        # Empty but for the mount points bubblewrap makes when the venv lives under /tmp.
+        assert session.workspace.usage(10**6)[0] < 64 * 1024
     assert not session.workspace.root.exists()
 
 
@@ -294,22 +296,10 @@ def test_unreadable_notebooks_get_a_message_that_names_the_cause(tmp_path, data,
 
 # -- the batch -------------------------------------------------------------------------
 
-def _fake_grade(submission):
-    """A stand-in for grading: the submission named "killer" kills its grading process."""
-    if submission.student == "killer":
-        os._exit(9)
-    time.sleep(0.2)
-    return {"student": submission.student, "status": "graded"}
-
-
-def _fake_failure(submission, exc):
-    return {"student": submission.student, "status": "grader_error", "error": str(exc)}
-
-
 def test_a_dying_grading_process_costs_no_other_submission(tmp_path):
     students = ["amy", "ben", "killer", "dan", "eve"]
     todo = [SubmissionFolder(name, tmp_path / name) for name in students]
-    results = list(run_pool(todo, _fake_grade, _fake_failure, jobs=2))
+    results = list(run_pool(todo, fake_grade, fake_failure, jobs=2))
     assert sorted(r["student"] for r in results) == sorted(students)  # each exactly once
     statuses = {r["student"]: r["status"] for r in results}
     assert statuses.pop("killer") == "grader_error"
