@@ -31,7 +31,7 @@ from tqdm import tqdm
 from autograder import __version__
 from autograder.errors import GraderError, ReadError, RunError
 from autograder.read import student_id
-from autograder.reference import SOLUTIONS
+from autograder.reference import SOLUTIONS, references
 from autograder.report import gradescope_json, grades_csv, result_json, safe_name, write_atomic
 from autograder.sandbox import UTILS_DIR, detect
 
@@ -150,8 +150,6 @@ def _grader_error(submission, assignment, exc, version=""):
 def _max_score(assignment):
     """The assignment's points (from the source notebooks), or 0 if they cannot be read."""
     try:
-        from autograder.reference import references
-
         return float(sum(references(assignment).points().values()))
     except Exception:  # the grader is broken: its error says why, the maximum is unknown
         return 0.0

@@ -15,14 +15,11 @@ import os
 import select
 import time
 
+from autograder.limits import size_text
 from autograder.worker import codec
 
 POLL_SECONDS = 0.25  # how often a wait wakes up to run the caller's watchdog
 NOT_DATA = "your code returned something that is not plain data (numbers, arrays, lists, dicts)"
-
-
-def _mib(n):
-    return f"{n / 2**20:g} MiB"
 
 
 class ChannelTimeout(Exception):
@@ -85,17 +82,17 @@ class Channel:
         (length,) = codec._LENGTH.unpack(self._read(codec._LENGTH.size, deadline))
         if length > limits.reply_bytes + limits.reply_header_bytes:
             raise ChannelRefused(f"your code returned more data than the grader accepts from one call "
-                                 f"({_mib(limits.reply_bytes)})")
+                                 f"({size_text(limits.reply_bytes)})")
         if self.received_bytes + length > self.byte_budget:
             raise ChannelOverBudget(f"your code sent back more data than the grader accepts for one submission "
-                                 f"({_mib(limits.received_bytes)} in all)")
+                                 f"({size_text(limits.received_bytes)} in all)")
         if length < codec._HEADER.size:
             raise ChannelRefused(NOT_DATA)
         head = self._read(codec._HEADER.size, deadline)
         (header_size,) = codec._HEADER.unpack(head)
         if header_size > min(limits.reply_header_bytes, length - codec._HEADER.size):
             raise ChannelRefused(f"your code returned more nested lists, dicts or numbers than the grader accepts "
-                                 f"from one call ({_mib(limits.reply_header_bytes)}); return numpy arrays")
+                                 f"from one call ({size_text(limits.reply_header_bytes)}); return numpy arrays")
         payload = head + self._read(length - codec._HEADER.size, deadline)
         self.received_bytes += codec._LENGTH.size + length
         try:

@@ -17,6 +17,7 @@ This plugin keeps all of that in one file, with the hook that records outcomes.
 from __future__ import annotations
 
 import os
+import sys
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,8 +243,6 @@ def _forget_other_suites(folder):
     suite of another copy of the hidden suites (a test's, an older checkout's) would be
     reused under the same name in a long-lived grading process.
     """
-    import sys
-
     for other, names in list(_SUITE_MODULES.items()):
         if other != folder:
             for name in names:
@@ -252,8 +251,6 @@ def _forget_other_suites(folder):
 
 
 def _remember_suites(folder, before):
-    import sys
-
     _SUITE_MODULES.setdefault(folder, set()).update(
         name for name in set(sys.modules) - before
         if Path(getattr(sys.modules[name], "__file__", None) or "/").is_relative_to(folder.parent))
@@ -290,8 +287,6 @@ def run_hidden_suites(context, assignment, notebooks=None):
     ]
     plugin = KitPlugin(context)
     plugin.preload(notebooks if notebooks is not None else sorted(context.extracted))
-    import sys
-
     before = set(sys.modules)
     previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"

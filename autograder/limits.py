@@ -57,17 +57,18 @@ class Limits:
             f"each call into your code: {self.call_seconds:g} s",
             f"running a definition cell: {self.load_seconds:g} s; a tuning cell: {self.tuning_seconds:g} s",
             f"the whole submission: {self.submission_seconds:g} s",
-            f"memory: {_size(self.memory_bytes)}; processes and threads: {self.processes}",
-            f"files written: {_size(self.file_bytes)} each, {_size(self.scratch_bytes)} "
+            f"memory: {size_text(self.memory_bytes)}; processes and threads: {self.processes}",
+            f"files written: {size_text(self.file_bytes)} each, {size_text(self.scratch_bytes)} "
             f"and {self.scratch_files} files in all",
-            f"data your code returns: {_size(self.reply_bytes)} per call, {_size(self.received_bytes)} in all",
+            f"data your code returns: {size_text(self.reply_bytes)} per call, {size_text(self.received_bytes)} in all",
         ]
 
     def to_dict(self):
         return dataclasses.asdict(self)
 
 
-def _size(n):
+def size_text(n):
+    """A byte count as a student reads it: "64 MiB", "2 GiB"."""
     return f"{n / 1024**3:g} GiB" if n >= 1024**3 else f"{n / MiB:g} MiB"
 
 

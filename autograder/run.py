@@ -19,6 +19,7 @@ error is described by compiling the cell on the trusted side.
 from __future__ import annotations
 
 import builtins
+import ctypes
 import os
 import signal
 import subprocess
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from autograder.channel import Channel, ChannelClosed, ChannelOverBudget, ChannelRefused, ChannelTimeout
 from autograder.errors import RunError
-from autograder.limits import Limits
+from autograder.limits import Limits, size_text
 from autograder.sandbox import Workspace, apply_limits, detect, worker_command, worker_uid
 from autograder.worker import codec
 
@@ -260,20 +261,29 @@ class ErrorReply(Exception):
 PROC = Path("/proc")
 
 
-def descendants(root):
-    """Pids of every process under ``root`` (from /proc; empty where there is none)."""
-    parents = {}
-    for entry in PROC.iterdir() if (PROC / "self").exists() else ():
+def _processes():
+    """{pid: (parent pid, session id, CPU seconds with reaped children)} from /proc; empty where there is none."""
+    if not (PROC / "self" / "stat").exists():
+        return {}
+    ticks, table = os.sysconf("SC_CLK_TCK"), {}
+    for entry in PROC.iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text()
-                parents[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+                fields = stat[stat.rindex(")") + 2:].split()  # after the command name, which may hold spaces
+                table[int(entry.name)] = (int(fields[1]), int(fields[3]), sum(map(int, fields[11:15])) / ticks)
             except (OSError, ValueError, IndexError):
-                continue
+                continue  # the process ended meanwhile
+    return table
+
+
+def descendants(root, table=None):
+    """Pids of every process under ``root``."""
+    table = _processes() if table is None else table
     found, frontier = set(), [root]
     while frontier:
         parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in found]
+        children = [pid for pid, (ppid, _, _) in table.items() if ppid == parent and pid not in found]
         found.update(children)
         frontier.extend(children)
     return found
@@ -289,8 +299,6 @@ def become_subreaper():
     global _SUBREAPER
     if _SUBREAPER is None:
         try:
-            import ctypes
-
             _SUBREAPER = ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
         except (OSError, AttributeError):
             _SUBREAPER = False
@@ -305,20 +313,8 @@ def orphans():
 
     The grader starts no other children in a session of their own (workers have theirs).
     """
-    if not (PROC / "self").exists():
-        return set()
     me, my_session = os.getpid(), os.getsid(0)
-    found = set()
-    for entry in PROC.iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-                fields = stat[stat.rindex(")") + 2:].split()
-                if int(fields[1]) == me and int(fields[3]) != my_session:
-                    found.add(int(entry.name))
-            except (OSError, ValueError, IndexError):
-                continue
-    return found
+    return {pid for pid, (ppid, session, _) in _processes().items() if ppid == me and session != my_session}
 
 
 def kill_user(uid):
@@ -347,33 +343,15 @@ def _wait_gone(pids, seconds=5.0):
             time.sleep(0.005)
 
 
-def tree_cpu_seconds(root, proc=None):
+def tree_cpu_seconds(root):
     """utime + stime (and those of reaped children) of ``root`` and its descendants, from /proc.
 
     Returns None where there is no /proc (macOS): the caller then has no per-process CPU time.
     """
-    proc = proc or PROC
-    if not (proc / "self" / "stat").exists():
+    table = _processes()
+    if not table:
         return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    parents, times = {}, {}
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2:].split()
-            parents[int(entry.name)] = int(fields[1])
-            times[int(entry.name)] = sum(int(value) for value in fields[11:15]) / ticks
-        except (OSError, ValueError, IndexError):
-            continue  # the process ended meanwhile
-    tree, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
-        tree.update(children)
-        frontier.extend(children)
-    return sum(times.get(pid, 0.0) for pid in tree)
+    return sum(table[pid][2] for pid in descendants(root, table) | {root} if pid in table)
 
 
 def _function_key(message):
@@ -432,7 +410,7 @@ class StudentSession:
                                  "in earlier tests, so this one was not run")
         if self.over_budget:
             raise StudentCrash("your code sent back more data in earlier tests than the grader accepts for one "
-                               f"submission ({self.limits.received_bytes // 2**20} MiB), so this one was not run")
+                               f"submission ({size_text(self.limits.received_bytes)}), so this one was not run")
         return min(timeout, left)
 
     def _check_scratch(self):
@@ -440,7 +418,7 @@ class StudentSession:
         size, entries = self.workspace.usage(self.limits.scratch_files)
         if size > self.limits.scratch_bytes or entries > self.limits.scratch_files:
             raise StudentCrash(f"your code wrote more than the grader allows "
-                               f"({self.limits.scratch_bytes // 2**20} MiB, {self.limits.scratch_files} files)")
+                               f"({size_text(self.limits.scratch_bytes)}, {self.limits.scratch_files} files)")
 
     def _retire_worker(self):
         if self.worker is not None:

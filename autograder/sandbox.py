@@ -50,7 +50,7 @@ WORKER_UID_BASE = 2_000_000
 # jobs run in parallel already.
 _THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
-__all__ = ["Isolation", "Limits", "Workspace", "detect", "worker_command", "apply_limits"]
+__all__ = ["Isolation", "Workspace", "detect", "worker_command", "apply_limits"]
 
 
 @dataclass(frozen=True)

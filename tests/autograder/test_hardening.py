@@ -318,7 +318,8 @@ def test_two_graders_never_write_into_the_same_folder_at_once(tmp_path):
 def test_without_a_sandbox_grading_can_be_refused(tmp_path, monkeypatch):
     (tmp_path / "alice").mkdir()
     (tmp_path / "alice" / "knn.ipynb").write_text("{}")
-    monkeypatch.setenv("KIT_ISOLATION", "rlimits")
+    # Not KIT_ISOLATION: a forkserver started now would keep it for every later batch of this process.
+    monkeypatch.setattr(batch, "detect", lambda: Isolation("rlimits", ("forced by a test",)))
     with pytest.raises(GraderError, match="refusing to grade without a sandbox"):
         grade_batch([tmp_path / "alice"], tmp_path / "out", require_sandbox=True, progress=False)
     assert not (tmp_path / "out" / "alice.json").exists()
@@ -436,6 +437,6 @@ def test_feedback_lists_the_limits_and_the_report_warns_about_unsandboxed_gradin
 def test_grading_without_a_sandbox_says_so_in_the_terminal(tmp_path, monkeypatch, capsys):
     (tmp_path / "alice").mkdir()
     (tmp_path / "alice" / "knn.ipynb").write_text("{}")
-    monkeypatch.setenv("KIT_ISOLATION", "rlimits")
+    monkeypatch.setattr(batch, "detect", lambda: Isolation("rlimits", ("forced by a test",)))
     grade_batch([tmp_path / "alice"], tmp_path / "out", progress=False)
     assert "NOT sandboxed" in capsys.readouterr().err

@@ -13,6 +13,7 @@ from tests.autograder.scenarios import (
     NOTEBOOK,
     SUBMISSION,
     TIMEOUT,
+    edit_notebook,
     Scenario,
     cells_with_id,
     in_batch,
@@ -302,15 +303,6 @@ if _left or hasattr(_builtins, "KITPERSIST__RUN__") or hasattr(np, "KITPERSIST__
 
 
 # -- nbgrader metadata ---------------------------------------------------------------------------------
-def _edit_notebook(change, notebook="gradient_check.ipynb"):
-    def build(folder, fill, **_):
-        path = folder / notebook
-        nb = nbformat.read(str(path), as_version=4)
-        change(nb)
-        nbformat.write(nb, str(path))
-    return build
-
-
 def _graded(nb):
     return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
 
@@ -444,14 +436,14 @@ _SCENARIOS = [
     top("sgd_step", "persist_1_leaves_files_and_state_for_later", F, before=LEAVE_STATE, why=AS_REFERENCE),
     inside("sgd_step", "zz_persist_2_finds_nothing_left_earlier", F, FIND_STATE, why=AS_REFERENCE),
     # nbgrader metadata: points and flags come from the source notebooks
-    Scenario("grade_cells_claim_1000_points", F, build=_edit_notebook(_points_1000)),
-    Scenario("grade_flags_removed", F, build=_edit_notebook(_no_grade_flags)),
-    Scenario("grade_ids_duplicated", F, build=_edit_notebook(_duplicated_ids),
+    Scenario("grade_cells_claim_1000_points", F, build=edit_notebook(_points_1000)),
+    Scenario("grade_flags_removed", F, build=edit_notebook(_no_grade_flags)),
+    Scenario("grade_ids_duplicated", F, build=edit_notebook(_duplicated_ids),
              why="the last copy of a definition cell counts; a grade cell's points come from the source"),
-    Scenario("checksums_changed", F, build=_edit_notebook(_checksums)),
-    Scenario("locked_cells_edited", F, build=_edit_notebook(_locked_cells),
+    Scenario("checksums_changed", F, build=edit_notebook(_checksums)),
+    Scenario("locked_cells_edited", F, build=edit_notebook(_locked_cells),
              why="locked cells come from the source; grade cells never run"),
-    Scenario("definition_cell_claims_points", F, build=_edit_notebook(_definition_claims_points)),
+    Scenario("definition_cell_claims_points", F, build=edit_notebook(_definition_claims_points)),
 ]
 
 # Graded in the family's batch: what they do can reach beyond their own results (files, processes, the

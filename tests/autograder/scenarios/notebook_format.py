@@ -9,7 +9,7 @@ import shutil
 
 import nbformat
 
-from tests.autograder.scenarios import NOTEBOOK, UNREADABLE, Scenario, cells_with_id, in_batch
+from tests.autograder.scenarios import NOTEBOOK, UNREADABLE, Scenario, cells_with_id, edit_notebook, in_batch
 
 INVALID = "invalid_submission"  # graded alone, a notebook that cannot be read leaves nothing to grade
 
@@ -22,16 +22,6 @@ def _bytes(change, notebook=GC):
     def build(folder, fill, **_):
         path = folder / notebook
         path.write_bytes(change(path.read_bytes()))
-    return build
-
-
-def _cells(change, notebook=GC):
-    """A build that changes the parsed notebook and writes it back."""
-    def build(folder, fill, **_):
-        path = folder / notebook
-        nb = nbformat.read(str(path), as_version=4)
-        change(nb)
-        nbformat.write(nb, str(path))
     return build
 
 
@@ -51,7 +41,7 @@ def _crlf_sources(nb):
 
 def _crlf_both(folder, fill, **_):
     for name in ("gradient_check.ipynb", "svm.ipynb"):
-        _cells(_crlf_sources, name)(folder, fill)
+        edit_notebook(_crlf_sources, name)(folder, fill)
 
 
 def _nbformat3(folder, fill, **_):
@@ -151,18 +141,18 @@ _SCENARIOS = [
     Scenario("crlf_line_endings_in_the_file", F, build=_bytes(lambda data: data.replace(b"\n", b"\r\n"))),
     Scenario("crlf_line_endings_in_the_sources", F, build=_crlf_both),
     Scenario("nbformat_3", F, build=_nbformat3),
-    Scenario("definition_cell_deleted", F, build=_cells(_delete("sgd_step")), hits=("sgd_step",),
+    Scenario("definition_cell_deleted", F, build=edit_notebook(_delete("sgd_step")), hits=("sgd_step",),
              cause=("missing",)),
     Scenario("duplicated_cells_and_cell_ids", F, build=_write_duplicated_ids,
              why="the last copy of a duplicated cell counts"),
-    Scenario("cells_in_reverse_order", F, build=_cells(_reverse), why="cells are taken by grade_id"),
-    Scenario("definition_cell_retyped_as_markdown", F, build=_cells(_retype_markdown("rel_error")),
+    Scenario("cells_in_reverse_order", F, build=edit_notebook(_reverse), why="cells are taken by grade_id"),
+    Scenario("definition_cell_retyped_as_markdown", F, build=edit_notebook(_retype_markdown("rel_error")),
              hits=("rel_error",), cause=("missing",)),
-    Scenario("nbgrader_metadata_stripped_from_a_cell", F, build=_cells(_strip_metadata("sgd_step")),
+    Scenario("nbgrader_metadata_stripped_from_a_cell", F, build=edit_notebook(_strip_metadata("sgd_step")),
              why="a cell without metadata that defines the same names stands in"),
-    Scenario("hundred_megabytes_of_outputs", F, build=_cells(_huge_outputs), whole=True, status=INVALID,
+    Scenario("hundred_megabytes_of_outputs", F, build=edit_notebook(_huge_outputs), whole=True, status=INVALID,
              cause=("larger than", "too large", "too big"), max_seconds=60),
-    Scenario("foreign_kernelspec", F, build=_cells(_kernelspec_r), why="the code is Python whatever the kernel"),
+    Scenario("foreign_kernelspec", F, build=edit_notebook(_kernelspec_r), why="the code is Python whatever the kernel"),
     Scenario("empty_notebook", F, build=_empty, whole=True, cause=("missing",)),
     Scenario("zero_byte_file", F, build=_text(""), whole=True, status=INVALID, cause=("empty",) + UNREADABLE),
     Scenario("json_that_is_not_a_notebook", F, build=_text("[1, 2, 3]"), whole=True, status=INVALID,
