@@ -121,6 +121,38 @@ def check_array(value, shape, what, dtype_kind="f", expected_text=None):
     return value
 
 
+def check_labels(value, shape, what):
+    """Return predicted labels as an int64 array, judging their values only, or raise a ``Mistake``.
+
+    A list, or an array of whole floats (3.0 for label 3), is accepted here: the type and
+    dtype are a contract detail that one test checks with ``check_label_dtype``, so that
+    detail never costs the tests of the values.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The expected shape, (N,), from the suite's own inputs.
+    """
+    if isinstance(value, (list, tuple)):
+        try:
+            value = np.asarray(value)
+        except (TypeError, ValueError):
+            raise Mistake(f"{what} should be an array of labels, not a list of other values") from None
+    check_array(value, shape, what, dtype_kind="fi")
+    if value.dtype.kind == "f" and not np.array_equal(value, np.round(value)):
+        raise Mistake(f"{what} should be labels (whole numbers), not fractions")
+    return value.astype(np.int64)
+
+
+def check_label_dtype(value, shape, what):
+    """The contract check of predicted labels: a numpy array of shape ``shape`` with an integer dtype."""
+    value = check_array(value, shape, what, dtype_kind="fi")
+    if value.dtype.kind == "f":
+        raise Mistake(f"{what} has a floating-point dtype; return integer labels, e.g. y_pred.astype(int) "
+                      "or an array made with dtype=int")
+    return value
+
+
 def check_scalar(value, what):
     """Return ``value`` as a Python float, or raise a ``Mistake`` for a non-number."""
     if isinstance(value, np.ndarray) and value.size == 1:

@@ -63,21 +63,33 @@ class RemoteCallable:
     def __repr__(self):
         return f"<student {self.label}>"
 
-    def __call__(self, *args, _timeout=None, _seed=0, **kwargs):
-        """Call it in the worker (``_timeout`` seconds at most, global RNGs seeded with ``_seed``)."""
-        return self._call(args, kwargs, _timeout, _seed, return_args=False)
+    def __call__(self, *args, _timeout=None, _seed=0, _replace=None, **kwargs):
+        """Call it in the worker.
 
-    def inspect(self, *args, _timeout=None, _seed=0, **kwargs):
+        Parameters
+        ----------
+        _timeout : float, optional
+            Seconds at most (default ``limits.call_seconds``).
+        _seed : int
+            The global RNGs (numpy's, random's) are seeded with it first.
+        _replace : dict, optional
+            Module-level names of the student's notebook -> functions of the grader, which the
+            student's code calls back during this call only (the reference in place of another
+            graded target, so a test judges its own target alone).
+        """
+        return self._call(args, kwargs, _timeout, _seed, _replace, return_args=False)
+
+    def inspect(self, *args, _timeout=None, _seed=0, _replace=None, **kwargs):
         """Like calling it, but also return the arguments as the call left them.
 
         Returns
         -------
         (value, args_after, kwargs_after)
         """
-        reply = self._call(args, kwargs, _timeout, _seed, return_args=True)
+        reply = self._call(args, kwargs, _timeout, _seed, _replace, return_args=True)
         return reply["value"], tuple(reply["args"]), reply["kwargs"]
 
-    def _call(self, args, kwargs, timeout, seed, return_args):
+    def _call(self, args, kwargs, timeout, seed, replace, return_args):
         session = self.owner._session
         self.owner._check_alive()
         message = {
@@ -86,6 +98,8 @@ class RemoteCallable:
             "args": [_outgoing(session, a) for a in args],
             "kwargs": {k: _outgoing(session, v) for k, v in kwargs.items()},
         }
+        if replace:
+            message["replace"] = {name: _outgoing(session, value) for name, value in replace.items()}
         value = session.request(message, **({"timeout": timeout} if timeout else {}))
         return _wrap(session, value, f"{self.label}(...)")
 

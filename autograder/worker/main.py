@@ -8,6 +8,7 @@ answers on file descriptor 1 (see ``codec``); the student's own prints go to
 ``--uid N``: started as root inside a sandbox, become user N before anything
 else runs (the grader's sandbox module explains why).
 """
+import contextlib
 import os
 import sys
 
@@ -70,7 +71,9 @@ class Worker:
                 function = getattr(target, request["method"]) if request.get("method") else target
                 args = [self._incoming(a) for a in request.get("args", [])]
                 kwargs = {k: self._incoming(v) for k, v in request.get("kwargs", {}).items()}
-                value = self._outgoing(function(*args, **kwargs))
+                replacements = {k: self._incoming(v) for k, v in request.get("replace", {}).items()}
+                with _replaced(_globals_of(function, request["target"], self.modules), replacements):
+                    value = self._outgoing(function(*args, **kwargs))
                 if request.get("return_args"):  # lets the grader check that inputs were not changed
                     value = {"value": value, "args": [self._outgoing(a) for a in args],
                              "kwargs": {k: self._outgoing(v) for k, v in kwargs.items()}}
@@ -159,6 +162,32 @@ class Worker:
     def _seed(seed):
         np.random.seed(seed)
         random.seed(seed)
+
+
+def _globals_of(function, target, modules):
+    """The module namespace ``function`` looks its global names up in."""
+    if isinstance(target, str):
+        return modules[target].__dict__
+    namespace = getattr(getattr(function, "__func__", function), "__globals__", None)
+    if namespace is None:
+        raise LookupError("the grader cannot replace names for this call")
+    return namespace
+
+
+@contextlib.contextmanager
+def _replaced(namespace, replacements):
+    """Module-level names replaced for one call (by the grader's functions), then restored."""
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in replacements}
+    namespace.update(replacements)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
 
 
 def _error_info(exc):

@@ -48,6 +48,15 @@ def test_blank_release_earns_nothing_and_does_not_crash(fresh_release, notebook)
     assert {t.status for t in result.tests} <= {"failed", "error"}
 
 
+TUNED = {"best_svm", "best_softmax", "best_net"}  # trained by the student's own code by design
+
+
+def test_every_mistake_is_charged_to_one_target():
+    """One mistake, one deduction: an entry may cost its own target and, besides, only the tuned objects."""
+    spread = {f"{m.notebook}.{m.name}": m.breaks for m in MUTANTS if not set(m.breaks[1:]) <= TUNED}
+    assert spread == {}
+
+
 def test_catalog_has_at_least_forty_wrong_implementations():
     assert len(MUTANTS) >= 40, f"only {len(MUTANTS)} mutants so far"
 

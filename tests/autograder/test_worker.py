@@ -36,7 +36,13 @@ def chatty():
     sys.stderr.write("noise to stderr")
     return 42
 
+def quadruple(x):
+    return double(double(x))
+
 class Counter:
+    def total(self, values):
+        return double(sum(values))
+
     def __init__(self):
         self.count = 0
     def add(self, values):
@@ -52,6 +58,24 @@ def module(tmp_path):
     session.load("m.ipynb", [("code", CODE)])
     yield RemoteObject(session, "m.ipynb", "m", session.generation)
     session.close()
+
+
+def test_a_call_can_replace_a_module_name_by_a_grader_function_for_that_call_only(module):
+    seen = []
+
+    def triple(x):  # runs here, called back from the worker
+        seen.append(np.asarray(x).tolist())
+        return 3 * np.asarray(x)
+
+    assert np.array_equal(module.quadruple(np.arange(3), _replace={"double": triple}), [0, 9, 18])
+    assert seen == [[0, 1, 2], [0, 3, 6]]
+    assert np.array_equal(module.quadruple(np.arange(3)), [0, 4, 8])  # restored afterwards
+    counter = module.Counter()
+    assert counter.total([1, 2], _replace={"double": triple}) == 9  # a method: its module's names
+    assert counter.total([1, 2]) == 6
+    assert module.quadruple(1, _replace={"not_there_before": triple}) == 4
+    with pytest.raises(StudentError):
+        module.not_there_before(1)  # a name the call added is removed again
 
 
 def test_calls_return_the_students_values(module):
