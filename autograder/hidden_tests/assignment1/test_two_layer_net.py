@@ -5,11 +5,27 @@ the worker with ``student.TwoLayerNet(D, H, C)`` and given known parameters by
 setting ``net.params``; the reference gets the same parameters here.
 Tolerances admit float32 arithmetic; every known mistake moves the values by
 far more.
+
+One mistake, one deduction: train's tests give the student's net trusted
+stand-ins for ``self.loss`` and ``self.predict`` (called back from the worker),
+and predict's tests one for ``self.loss``, so each test judges its own target;
+only best_net is trained by the student's own code throughout.
 """
 import numpy as np
 import pytest
 
-from autograder.feedback import Mistake, check_array, check_scalar, close, describe_type, diagnose, unchanged
+from autograder.feedback import (
+    Mistake,
+    check_array,
+    check_label_dtype,
+    check_labels,
+    check_number,
+    check_scalar,
+    close,
+    describe_type,
+    diagnose,
+    unchanged,
+)
 from autograder.hidden_tests.checks import check_tuned_accuracy, predict_two_layer, seeded
 from autograder.run import StudentError
 
@@ -145,9 +161,9 @@ def test_regularization_term_of_the_loss(student, reference, rng):
     """With reg > 0 the loss grows by reg * (sum(W1**2) + sum(W2**2))."""
     X, y, params = _problem(rng)
     reg = float(rng.uniform(0.1, 0.5))
-    net = _net(student, params)
-    plain, _ = _loss_and_grads(net.loss(X, y, reg=0.0))
-    regularized, _ = _loss_and_grads(net.loss(X, y, reg=reg))
+    # A net for each call, so that a loss that changes the parameters costs only the test that says so.
+    plain, _ = _loss_and_grads(_net(student, params).loss(X, y, reg=0.0))
+    regularized, _ = _loss_and_grads(_net(student, params).loss(X, y, reg=reg))
     term = check_scalar(regularized, "the loss") - check_scalar(plain, "the loss")
     reference_net = _net(reference, params)
     expected = reference_net.loss(X, y, reg=reg)[0] - reference_net.loss(X, y, reg=0.0)[0]
@@ -183,6 +199,14 @@ def test_gradient_of_W2(student, reference, rng):
 def test_gradient_of_b2(student, reference, rng):
     """grads['b2'] is the gradient of the loss with respect to b2."""
     _gradient_test(student, reference, rng, "b2")
+
+
+@target("TwoLayerNet.loss", weight=0.5)
+def test_loss_is_returned_as_a_number(student, rng):
+    """With labels, the loss comes back as a number (a Python float), not as an array."""
+    X, y, params = _problem(rng)
+    loss, _ = _loss_and_grads(_net(student, params).loss(X, y, reg=0.1))
+    check_number(loss, "the loss")
 
 
 @target("TwoLayerNet.loss", weight=0.5)
@@ -255,6 +279,188 @@ def test_leaves_X_y_and_params_unchanged(student, rng):
 
 
 # -- TwoLayerNet.train ------------------------------------------------------------------------
+# train is judged alone: self.loss and self.predict of the student's net are trusted stand-ins,
+# called back from the worker, so a mistake in the student's loss or predict never costs train.
+class _Call:
+    """One call of the stand-in loss with labels: what train passed and what it got back."""
+
+    def __init__(self, X_batch, y_batch, reg, loss, grads):
+        self.X, self.y, self.reg, self.loss, self.grads = X_batch, y_batch, reg, loss, grads
+
+
+def _floats(value, ndim):
+    """A student's argument as a float array of ``ndim`` dimensions, or None."""
+    if not isinstance(value, (np.ndarray, np.generic, list, tuple)):
+        return None
+    try:
+        value = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return value if value.ndim == ndim else None
+
+
+class _StandIns:
+    """Stand in for ``self.loss`` and ``self.predict`` during train, and record what train asks.
+
+    The gradient of a minibatch depends on its rows, its labels and reg only, never on the
+    parameters, so the final parameters follow from the recorded calls. The scores, and the
+    labels predict gives, depend on the rows and on how many minibatches train has taken, so
+    each recorded accuracy tells on which examples and after which iteration it was measured.
+    """
+
+    def __init__(self, parts):
+        self.parts = parts
+        self.calls = []
+
+    @classmethod
+    def drawn(cls, rng, params):
+        (D, H), C = params["W1"].shape, params["W2"].shape[1]
+        parts = {f"offset_{name}": rng.normal(size=value.shape) for name, value in params.items()}
+        parts.update({f"pull_{name}": rng.normal(size=value.shape) for name, value in params.items()})
+        parts.update(mix=rng.normal(size=(C, H)), project=rng.normal(size=(D, H)), direction=rng.normal(size=D),
+                     scores_a=rng.normal(size=(D, C)), scores_b=rng.normal(size=(D, C)))
+        return cls(parts)
+
+    def copy(self):
+        """The same functions, with empty records."""
+        return _StandIns(self.parts)
+
+    def gradients(self, X_batch, y_batch, reg):
+        """(loss, grads) of a minibatch; the data part is left out if the batch does not fit."""
+        parts = self.parts
+        grads = {name: parts[f"offset_{name}"] + reg * parts[f"pull_{name}"] for name in PARAM_NAMES}
+        loss = float(reg)
+        D, C = parts["scores_a"].shape
+        if X_batch is not None and y_batch is not None and X_batch.shape[1:] == (D,) \
+                and y_batch.shape == (len(X_batch),) and len(X_batch):
+            targets = np.eye(C)[np.clip(y_batch.astype(int), 0, C - 1)] - 1.0 / C  # (B, C)
+            hidden = targets @ parts["mix"]  # (B, H)
+            grads["W1"] = grads["W1"] + X_batch.T @ hidden / len(X_batch)
+            grads["b1"] = grads["b1"] + hidden.mean(axis=0)
+            grads["W2"] = grads["W2"] + (X_batch @ parts["project"]).T @ targets / len(X_batch)
+            grads["b2"] = grads["b2"] + targets.mean(axis=0)
+            loss += float(np.mean(X_batch @ parts["direction"]) + 0.1 * np.mean(y_batch))
+        return loss, grads
+
+    def scores_at(self, X, iteration):
+        """Scores (N, C) after ``iteration`` minibatches; they turn a little with every minibatch."""
+        W = np.cos(iteration) * self.parts["scores_a"] + np.sin(iteration) * self.parts["scores_b"]
+        return X @ W
+
+    def labels_at(self, X, iteration):
+        return np.argmax(self.scores_at(X, iteration), axis=1).astype(np.int64)
+
+    def accuracy_at(self, X, y, iteration):
+        return float(np.mean(self.labels_at(X, iteration) == y))
+
+    # -- what the worker calls back ------------------------------------------------------------
+    def loss(self, X, y=None, reg=0.0):
+        X = _floats(X, 2)
+        if y is None:
+            return self.scores_at(X, len(self.calls))
+        y, reg = _floats(y, 1), float(reg)
+        loss, grads = self.gradients(X, y, reg)
+        self.calls.append(_Call(X, y, reg, loss, grads))
+        return loss, grads
+
+    def predict(self, X):
+        return self.labels_at(_floats(X, 2), len(self.calls))
+
+
+def _train_alone(student, rng, data, params, settings, inspect=False):
+    """Train a student's net whose loss and predict are stand-ins, under a seed.
+
+    Returns (history, the student's net, the stand-ins, the seed), and with ``inspect`` also
+    the arguments as train left them.
+    """
+    seed = int(rng.integers(1000))
+    standins = _StandIns.drawn(rng, params)
+    net = _net(student, params)
+    net.loss, net.predict = standins.loss, standins.predict  # called back from the worker
+    call = net.train.inspect if inspect else net.train
+    outcome = call(*data, **settings, _seed=seed)
+    return outcome, net, standins, seed
+
+
+def _reference_rows(reference, standins, data, params, settings, seed):
+    """The rows of X the reference's minibatches hold under ``seed``, one list per iteration."""
+    trusted, copy = _net(reference, params), standins.copy()
+    trusted.loss, trusted.predict = copy.loss, copy.predict
+    seeded(seed, lambda: trusted.train(*data, **settings))
+    return [_row_indices(data[0], call.X) for call in copy.calls]
+
+
+def _row_indices(X, X_batch):
+    """Which rows of X the batch holds, or None if it holds other rows."""
+    where = {row.tobytes(): i for i, row in enumerate(X)}
+    indices = [where.get(row.tobytes()) for row in X_batch]
+    return None if None in indices else indices
+
+
+def _draws(seed, N, B, iters, replace=True):
+    """The row indices np.random.choice draws under ``seed``, one list per iteration."""
+    return seeded(seed, lambda: [list(np.random.choice(N, B, replace=replace)) for _ in range(iters)])
+
+
+def _once_per_iteration(calls, settings):
+    if not calls:
+        raise Mistake("train never called self.loss with labels; get each minibatch's loss and gradients from "
+                      "self.loss(X_batch, y=y_batch, reg=reg)")
+    if len(calls) != settings["num_iters"]:
+        raise Mistake("train should call self.loss with labels exactly once per iteration (num_iters times)")
+
+
+def _check_batches(calls, X, y, settings, seed, expected):
+    """The student's minibatches: one per iteration, rows of X with their labels, the documented draws."""
+    _once_per_iteration(calls, settings)
+    N, B = len(X), settings["batch_size"]
+    drawn = []
+    for call in calls:
+        if call.X is None or call.y is None or call.X.shape != (B, X.shape[1]) or call.y.shape != (B,):
+            raise Mistake("each minibatch should hold batch_size rows of X, shape (batch_size, D), "
+                          "and their labels, shape (batch_size,)")
+        rows = _row_indices(X, call.X)
+        if rows is None:
+            raise Mistake("the minibatch holds rows that are not rows of X")
+        if not np.array_equal(call.y, y[rows]):
+            raise Mistake("the labels y_batch are not aligned with the rows of X_batch")
+        drawn.append(rows)
+    if drawn != expected:
+        if B <= N and drawn == _draws(seed, N, B, settings["num_iters"], replace=False):
+            raise Mistake("the minibatches are drawn without replacement; draw them with replacement")
+        raise Mistake("the minibatches are not the documented ones; draw each with "
+                      "np.random.choice(num_train, batch_size), once per iteration")
+
+
+def _documented_schedule(t, per_epoch):
+    """How many times the learning rate has decayed before step t: once at the end of every epoch."""
+    return t // per_epoch
+
+
+# Known mistakes of the schedule, each as the number of decays before step t.
+_WRONG_SCHEDULES = {
+    "the learning rate decays every iteration; decay it once per epoch": lambda t, e: t,
+    "the learning rate never decays; multiply it by learning_rate_decay at the end of every epoch": lambda t, e: 0,
+    "the learning rate decays at the start of every epoch; decay it at the end, after the epoch's last step":
+        lambda t, e: t // e + 1,
+}
+
+
+def _steps(calls, settings, per_epoch, name, schedule):
+    """The sum over the recorded calls of learning_rate * grads[name], with the learning rate of ``schedule``."""
+    rate, decay = settings["learning_rate"], settings["learning_rate_decay"]
+    return sum(rate * decay ** schedule(t, per_epoch) * call.grads[name] for t, call in enumerate(calls))
+
+
+def _history(value):
+    if not isinstance(value, dict):
+        raise Mistake(f"train must return the history as a dict, not {describe_type(value)}")
+    for key in ("loss_history", "train_acc_history", "val_acc_history"):
+        if key not in value:
+            raise Mistake(f"the history has no key '{key}'")
+    return value
+
+
 def _as_floats(history, key, length):
     values = history.get(key)
     try:
@@ -269,47 +475,30 @@ def _as_floats(history, key, length):
     return values
 
 
-def _history(value):
-    if not isinstance(value, dict):
-        raise Mistake(f"train must return the history as a dict, not {describe_type(value)}")
-    for key in ("loss_history", "train_acc_history", "val_acc_history"):
-        if key not in value:
-            raise Mistake(f"the history has no key '{key}'")
-    return value
+def _final_params(net, params):
+    """The student's parameters after training, each checked against the shape it started with."""
+    after = net.params
+    if not isinstance(after, dict) or not set(PARAM_NAMES) <= set(after):
+        raise Mistake("after training, self.params should still be a dict with W1, b1, W2 and b2")
+    return {name: check_array(after[name], params[name].shape, f"params['{name}'] after training")
+            for name in PARAM_NAMES}
 
 
-def _simulated_params(reference, params, X, y, settings, seed, *, decay_every_iteration=False, replace=True):
-    """Final parameters of SGD as the contract says, or with one known mistake (reference gradients)."""
-    net = _net(reference, params)
-    learning_rate = settings["learning_rate"]
-    per_epoch = max(len(X) // settings["batch_size"], 1)
-    rs = np.random.RandomState(seed)
-    for it in range(settings["num_iters"]):
-        batch = rs.choice(len(X), settings["batch_size"], replace=replace)
-        _, grads = net.loss(X[batch], y[batch], reg=settings["reg"])
-        net.params = {name: net.params[name] - learning_rate * grads[name] for name in PARAM_NAMES}
-        if decay_every_iteration or (it + 1) % per_epoch == 0:
-            learning_rate *= settings["learning_rate_decay"]
-    return net.params
-
-
-def _same_params(actual, expected):
-    return isinstance(actual, dict) and all(
-        close(actual.get(name), expected[name], rtol=RTOL, atol=_atol(expected[name])) for name in PARAM_NAMES)
-
-
-@target("TwoLayerNet.train")
+@target("TwoLayerNet.train", weight=0.75)
 def test_history_has_one_loss_per_iteration_and_one_accuracy_per_epoch(student, rng):
-    """train returns the history (a loss per iteration, accuracies per epoch) and leaves the data unchanged."""
+    """train returns the history: the loss self.loss gave at each iteration, one accuracy per epoch; data unchanged."""
     N, D, H, C = 40, 5, 6, 3
     X, y = _blobs(rng, N, D, C)
     X_val, y_val = _blobs(rng, 15, D, C)
     settings = dict(learning_rate=1e-2, learning_rate_decay=0.95, reg=1e-3, num_iters=18, batch_size=10)
     epochs = settings["num_iters"] // max(N // settings["batch_size"], 1)
-    net = _net(student, _params(rng, D, H, C))
-    history, args_after, _ = net.train.inspect(X.copy(), y.copy(), X_val.copy(), y_val.copy(), **settings)
+    data = (X.copy(), y.copy(), X_val.copy(), y_val.copy())
+    (history, args_after, _), _, standins, _ = _train_alone(student, rng, data, _params(rng, D, H, C), settings,
+                                                            inspect=True)
     history = _history(history)
-    _as_floats(history, "loss_history", settings["num_iters"])
+    losses = _as_floats(history, "loss_history", settings["num_iters"])
+    if not close(losses, [call.loss for call in standins.calls], rtol=1e-12, atol=0):
+        raise Mistake("history['loss_history'] should hold, in order, the loss self.loss returned at each iteration")
     for key in ("train_acc_history", "val_acc_history"):
         accuracies = _as_floats(history, key, epochs)
         if not np.all((accuracies >= 0) & (accuracies <= 1)):
@@ -318,58 +507,112 @@ def test_history_has_one_loss_per_iteration_and_one_accuracy_per_epoch(student, 
         unchanged(before, after, name)
 
 
-@target("TwoLayerNet.train")
-def test_loss_decreases_on_an_easy_problem(student, rng):
-    """On well separated clusters the training loss falls by more than half and the parameters change."""
-    N, D, H, C = 60, 5, 10, 3
-    X, y = _blobs(rng, N, D, C)
-    params = _params(rng, D, H, C)
-    net = _net(student, params)
-    settings = dict(learning_rate=0.3, learning_rate_decay=0.95, reg=1e-3, num_iters=60, batch_size=20)
-    history = _history(net.train(X, y, X, y, **settings, _seed=int(rng.integers(1000))))
-    losses = _as_floats(history, "loss_history", settings["num_iters"])
-    after = net.params
-    if not isinstance(after, dict) or all(close(after.get(name), params[name], rtol=0, atol=0) for name in PARAM_NAMES):
-        raise Mistake("the parameters did not change during training; update self.params in place or assign them")
-    if not (np.all(np.isfinite(losses)) and losses[-10:].mean() < 0.5 * losses[:10].mean()):
-        raise Mistake("the training loss did not fall by half on an easy problem; check the update "
-                      "(params -= learning_rate * grads) and the minibatch sampling")
-
-
 @target("TwoLayerNet.train", weight=1.25)
-def test_matches_the_reference_under_the_same_seed(student, reference, rng):
-    """With the same global seed, training takes the documented minibatches and steps (parameters, history)."""
+def test_draws_the_documented_minibatches(student, reference, rng):
+    """Under a global seed, each iteration takes the minibatch np.random.choice(num_train, batch_size) draws."""
     N, D, H, C = 30, 5, 8, 3
     X, y = _blobs(rng, N, D, C)
     X_val, y_val = _blobs(rng, 12, D, C)
     params = _params(rng, D, H, C)
-    settings = dict(learning_rate=0.3, learning_rate_decay=0.5, reg=0.0, num_iters=14, batch_size=8)
-    seed = int(rng.integers(1000))
+    settings = dict(learning_rate=0.3, learning_rate_decay=0.5, reg=0.1, num_iters=14, batch_size=8)
+    data = (X, y, X_val, y_val)
+    _, _, standins, seed = _train_alone(student, rng, data, params, settings)
+    expected = _reference_rows(reference, standins, data, params, settings, seed)
+    _check_batches(standins.calls, X, y, settings, seed, expected)
+
+
+@target("TwoLayerNet.train", weight=1.25)
+def test_steps_every_parameter_against_its_gradient_with_the_decay_once_per_epoch(student, rng):
+    """Each step is params[name] -= learning_rate * grads[name]; the learning rate decays at the end of every epoch."""
+    N, D, H, C = 30, 5, 8, 3
+    X, y = _blobs(rng, N, D, C)
+    params = _params(rng, D, H, C)
+    settings = dict(learning_rate=0.2, learning_rate_decay=0.6, reg=0.1, num_iters=11, batch_size=10)
+    per_epoch = max(N // settings["batch_size"], 1)
+    _, net, standins, _ = _train_alone(student, rng, (X, y, X, y), params, settings)
+    calls = standins.calls
+    if not calls:
+        raise Mistake("train never called self.loss with labels; get each minibatch's loss and gradients from "
+                      "self.loss(X_batch, y=y_batch, reg=reg)")
+    final = _final_params(net, params)
+    for name in PARAM_NAMES:
+        start, steps = params[name], _steps(calls, settings, per_epoch, name, _documented_schedule)
+        known = {
+            f"params['{name}'] did not change during training; update every parameter in self.params": start,
+            "each step goes along the gradient instead of against it (params -= learning_rate * grads)":
+                start + steps,
+        }
+        known.update({description: start - _steps(calls, settings, per_epoch, name, schedule)
+                      for description, schedule in _WRONG_SCHEDULES.items()})
+        diagnose(final[name], start - steps, known, f"params['{name}'] after training", rtol=1e-9, atol=1e-12)
+
+
+@target("TwoLayerNet.train", weight=0.75)
+def test_records_the_accuracies_at_the_end_of_every_epoch(student, rng):
+    """At the end of every epoch the history gains predict's accuracy on the current minibatch and on X_val."""
+    N, D, H, C = 30, 5, 6, 3
+    X, y = _blobs(rng, N, D, C)
+    X_val, y_val = _blobs(rng, 20, D, C)
+    settings = dict(learning_rate=0.1, learning_rate_decay=0.9, reg=0.0, num_iters=14, batch_size=8)
+    per_epoch = max(N // settings["batch_size"], 1)
+    epochs = settings["num_iters"] // per_epoch
+    history, _, standins, _ = _train_alone(student, rng, (X, y, X_val, y_val), _params(rng, D, H, C), settings)
+    history = _history(history)
+    _once_per_iteration(standins.calls, settings)
+    ends = [(epoch + 1) * per_epoch for epoch in range(epochs)]  # minibatches taken when each epoch ends
+    last_batches = [standins.calls[end - 1] for end in ends]
+    on_batch = [standins.accuracy_at(call.X, call.y, end) for call, end in zip(last_batches, ends)]
+    on_val = [standins.accuracy_at(X_val, y_val, end) for end in ends]
+    on_train = [standins.accuracy_at(X, y, end) for end in ends]
+    diagnose(_as_floats(history, "train_acc_history", epochs), on_batch, {
+        "it was measured on the whole training set; measure it on the current minibatch (X_batch, y_batch)": on_train,
+        "it was measured on the validation set; measure it on the current minibatch (X_batch, y_batch)": on_val,
+    }, "history['train_acc_history']", rtol=0, atol=1e-9)
+    diagnose(_as_floats(history, "val_acc_history", epochs), on_val, {
+        "it was measured on the current minibatch; measure it on (X_val, y_val)": on_batch,
+        "it was measured on the training set; measure it on (X_val, y_val)": on_train,
+    }, "history['val_acc_history']", rtol=0, atol=1e-9)
+
+
+class _TrackedNet:
+    """Stands in for ``self.loss`` and ``self.predict``: the reference net at the parameters that correct
+    SGD steps (a constant learning rate) would reach."""
+
+    def __init__(self, reference, params, learning_rate):
+        self.net, self.learning_rate = _net(reference, params), learning_rate
+
+    def loss(self, X, y=None, reg=0.0):
+        if y is None:
+            return self.net.loss(_floats(X, 2))
+        loss, grads = self.net.loss(_floats(X, 2), np.asarray(y).astype(int), reg=float(reg))
+        self.net.params = {name: self.net.params[name] - self.learning_rate * grads[name] for name in PARAM_NAMES}
+        return loss, grads
+
+    def predict(self, X):
+        return np.argmax(self.net.loss(_floats(X, 2)), axis=1)
+
+
+@target("TwoLayerNet.train")
+def test_loss_decreases_on_an_easy_problem(student, reference, rng):
+    """On well separated clusters training lowers the loss on the whole training set by more than half."""
+    N, D, H, C = 60, 5, 10, 3
+    X, y = _blobs(rng, N, D, C)
+    params = _params(rng, D, H, C)
+    settings = dict(learning_rate=0.3, learning_rate_decay=1.0, reg=1e-3, num_iters=40, batch_size=20)
+    tracked = _TrackedNet(reference, params, settings["learning_rate"])
     net = _net(student, params)
-    history = _history(net.train(X, y, X_val, y_val, **settings, _seed=seed))
+    net.loss, net.predict = tracked.loss, tracked.predict  # called back from the worker
+    net.train(X, y, X, y, **settings, _seed=int(rng.integers(1000)))
+    final = _final_params(net, params)
+    if all(np.array_equal(final[name], params[name]) for name in PARAM_NAMES):
+        raise Mistake("the parameters did not change during training; update self.params in place or assign them")
     reference_net = _net(reference, params)
-    expected = seeded(seed, lambda: reference_net.train(X, y, X_val, y_val, **settings))
-    final = net.params
-    if not _same_params(final, reference_net.params):
-        for description, options in [
-            ("the learning rate decays every iteration; decay it once per epoch", dict(decay_every_iteration=True)),
-            ("the minibatches are drawn without replacement; draw them with replacement", dict(replace=False)),
-        ]:
-            if _same_params(final, _simulated_params(reference, params, X, y, settings, seed, **options)):
-                raise Mistake(f"training ends at other parameters: {description}")
-        raise Mistake("training ends at other parameters than the documented SGD: sample each minibatch with "
-                      "np.random.choice(num_train, batch_size), step params -= learning_rate * grads, and "
-                      "decay the learning rate at the end of every epoch")
-    for key in ("train_acc_history", "val_acc_history"):
-        if not close(_as_floats(history, key, len(expected[key])), expected[key], rtol=0, atol=1e-9):
-            raise Mistake(f"history['{key}'] differs: record it at the end of every epoch, after the update "
-                          "(train accuracy on the current minibatch, validation accuracy on X_val)")
-    # The first recorded loss is the student's own loss of the first minibatch at the initial parameters.
-    first_batch = seeded(seed, lambda: np.random.choice(N, settings["batch_size"]))
-    first_loss, _ = _loss_and_grads(_net(student, params).loss(X[first_batch], y[first_batch], reg=0.0))
-    recorded = _as_floats(history, "loss_history", settings["num_iters"])[0]
-    if not close(recorded, check_scalar(first_loss, "the loss"), rtol=1e-6, atol=1e-9):
-        raise Mistake("loss_history[0] is not the loss of the first minibatch before the first update")
+    before = reference_net.loss(X, y, reg=0.0)[0]
+    reference_net.params = final
+    after = reference_net.loss(X, y, reg=0.0)[0]
+    if not after < 0.5 * before:
+        raise Mistake("training did not lower the loss by half on an easy problem; step against the gradient, "
+                      "params -= learning_rate * grads, at every iteration")
 
 
 @target("TwoLayerNet.train", weight=0.5)
@@ -379,68 +622,80 @@ def test_draws_minibatches_with_replacement(student, reference, rng):
     X, y = _blobs(rng, N, D, C)
     params = _params(rng, D, H, C)
     settings = dict(learning_rate=0.1, learning_rate_decay=0.9, reg=0.0, num_iters=4, batch_size=10)
-    seed = int(rng.integers(1000))
-    net = _net(student, params)
+    data = (X, y, X, y)
     try:
-        net.train(X, y, X, y, **settings, _seed=seed)
+        _, _, standins, seed = _train_alone(student, rng, data, params, settings)
     except StudentError as exc:
         if exc.type_name == "ValueError":
             raise Mistake("a batch larger than the training set raised ValueError; draw the minibatch with "
                           "replacement, np.random.choice(num_train, batch_size)") from None
         raise
-    reference_net = _net(reference, params)
-    seeded(seed, lambda: reference_net.train(X, y, X, y, **settings))
-    if not _same_params(net.params, reference_net.params):
-        raise Mistake("with a batch larger than the training set, training ends at other parameters; draw the "
-                      "minibatch with np.random.choice(num_train, batch_size)")
+    expected = _reference_rows(reference, standins, data, params, settings, seed)
+    _check_batches(standins.calls, X, y, settings, seed, expected)
 
 
 @target("TwoLayerNet.train", weight=0.5)
 def test_passes_reg_to_the_loss(student, rng):
-    """Training with reg > 0 differs from training with reg = 0 (reg reaches the loss)."""
+    """train passes its reg to self.loss at every iteration."""
     N, D, H, C = 20, 4, 5, 3
     X, y = _blobs(rng, N, D, C)
-    params = _params(rng, D, H, C)
-    settings = dict(learning_rate=0.1, learning_rate_decay=0.95, num_iters=8, batch_size=10)
-    seed = int(rng.integers(1000))
-    runs = []
-    for reg in (0.0, 0.5):
-        net = _net(student, params)
-        history = _history(net.train(X, y, X, y, reg=reg, **settings, _seed=seed))
-        runs.append((_as_floats(history, "loss_history", settings["num_iters"]), net.params))
-    (losses_0, params_0), (losses_reg, params_reg) = runs
-    if close(losses_reg, losses_0, rtol=1e-9, atol=0) and _same_params(params_reg, params_0):
-        raise Mistake("reg has no effect on training; pass reg to self.loss")
+    settings = dict(learning_rate=0.1, learning_rate_decay=0.95, reg=0.37, num_iters=5, batch_size=10)
+    _, _, standins, _ = _train_alone(student, rng, (X, y, X, y), _params(rng, D, H, C), settings)
+    _once_per_iteration(standins.calls, settings)
+    if not all(close(call.reg, settings["reg"], rtol=1e-12, atol=0) for call in standins.calls):
+        raise Mistake("reg does not reach the loss: pass reg to self.loss, self.loss(X_batch, y=y_batch, reg=reg)")
 
 
 # -- TwoLayerNet.predict -------------------------------------------------------------------------
-@target("TwoLayerNet.predict")
-def test_predict_returns_integer_labels_of_shape_N(student, rng):
-    """predict returns an integer array of shape (N,), also for a single example."""
+# predict is judged alone: self.loss of the student's net is a trusted stand-in (the reference's
+# scores of the same parameters), so a mistake in the student's loss never costs predict.
+class _TrustedScores:
+    """Stands in for ``self.loss`` while predict is judged: the reference net of the same parameters."""
+
+    def __init__(self, reference, params):
+        self.net = _net(reference, params)
+
+    def __call__(self, X, y=None, reg=0.0):
+        X = _floats(X, 2)
+        return self.net.loss(X) if y is None else self.net.loss(X, np.asarray(y).astype(int), reg=float(reg))
+
+
+def _net_for_predict(student, reference, params):
+    net = _net(student, params)
+    net.loss = _TrustedScores(reference, params)  # called back from the worker
+    return net
+
+
+def _not_scores(y_pred, N, C):
+    if isinstance(y_pred, np.ndarray) and y_pred.shape == (N, C):
+        raise Mistake("predict returned the scores (N, C); return the label of the highest score of each row")
+    return y_pred
+
+
+@target("TwoLayerNet.predict", weight=0.5)
+def test_predict_returns_integer_labels_of_shape_N(student, reference, rng):
+    """predict returns a numpy array of integer labels, shape (N,), also for a single example."""
     _, _, params = _problem(rng)
-    net = _net(student, params)
-    C = params["W2"].shape[1]
+    net = _net_for_predict(student, reference, params)
+    D, C = params["W1"].shape[0], params["W2"].shape[1]
     for N in (9, 1):
-        X = rng.normal(size=(N, params["W1"].shape[0]))
-        y_pred = net.predict(X)
-        if isinstance(y_pred, np.ndarray) and y_pred.shape == (N, C):
-            raise Mistake("predict returned the scores (N, C); return the label of the highest score of each row")
-        y_pred = check_array(y_pred, (N,), f"the predictions for {N} example{'s' if N > 1 else ''}", "fi")
-        if y_pred.dtype.kind == "f":
-            raise Mistake("predict returned floating-point values; return integer labels (e.g. int64)")
+        y_pred = _not_scores(net.predict(rng.normal(size=(N, D))), N, C)
+        check_label_dtype(y_pred, (N,), "predict(X)" if N > 1 else "predict(X) for a single example")
 
 
-@target("TwoLayerNet.predict")
+@target("TwoLayerNet.predict", weight=1.5)
 def test_predict_is_the_argmax_of_the_scores(student, reference, rng):
-    """predict gives, for each example, the class of its highest score."""
+    """predict gives, for each example, the class of its highest score, and leaves X unchanged."""
     X, _, params = _problem(rng, N=12)
-    net = _net(student, params)
-    scores = net.loss(X)
-    if not (isinstance(scores, np.ndarray) and scores.shape == (len(X), params["W2"].shape[1])):
-        scores = _net(reference, params).loss(X)  # judge predict alone when the scores themselves are broken
-    y_pred = check_array(net.predict(X), (len(X),), "the predictions", "fi")
-    if not np.array_equal(y_pred, np.argmax(scores, axis=1)):
-        raise Mistake("the predictions are not the argmax of the scores from loss(X)")
+    net = _net_for_predict(student, reference, params)
+    C = params["W2"].shape[1]
+    y_pred, (X_after,), _ = net.predict.inspect(X.copy())
+    y_pred = check_labels(_not_scores(y_pred, len(X), C), (len(X),), "predict(X)")
+    scores = _net(reference, params).loss(X)
+    diagnose(y_pred, np.argmax(scores, axis=1), {
+        "the class of the lowest score (argmin instead of argmax)": np.argmin(scores, axis=1),
+    }, "the predictions", rtol=0, atol=0)
+    unchanged(X, X_after, "X")
 
 
 # -- best_net ----------------------------------------------------------------------------------------
