@@ -11,6 +11,8 @@ uses these fixtures:
 ``tuned``      ``tuned("best_svm")``: runs the student's tuning cell, returns the object
 ``student_code`` the submission's extracted cells (for source checks such as "no loops")
 ``rng``        a ``numpy.random.Generator`` seeded from the test's id
+``speed``      ``speed.ratio(...)``: the student's version against the reference's naive one, in CPU
+               time of worker processes (``autograder.timing``)
 
 This plugin keeps all of that in one file, with the hook that records outcomes.
 """
@@ -25,10 +27,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.errors import CompareError
+from autograder.errors import CompareError, GraderError
 from autograder.feedback import Mistake
 from autograder.proxy import MissingDefinition, RemoteObject
 from autograder.run import StudentFault
+from autograder.timing import SpeedCheck
 
 HIDDEN_TESTS = Path(__file__).resolve().parent / "hidden_tests"
 
@@ -100,6 +103,11 @@ class KitPlugin:
         return lambda name: self._tuned(notebook, name)
 
     @pytest.fixture
+    def speed(self, request):
+        notebook = request.module.NOTEBOOK
+        return SpeedCheck(self.context, notebook, self._student_module(notebook))
+
+    @pytest.fixture
     def rng(self, request):
         return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
 
@@ -169,10 +177,12 @@ class KitPlugin:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         report = (yield).get_result()
-        if report.when == "setup" and report.outcome != "passed" and call.excinfo is not None \
-                and not isinstance(call.excinfo.value, (StudentFault, AssertionError)):
-            # A fixture of the suite broke before the student's code was involved: the grader's fault.
-            exc = call.excinfo.value
+        exc = call.excinfo.value if call.excinfo is not None else None
+        if report.outcome != "passed" and (
+                isinstance(exc, GraderError)
+                or report.when == "setup" and exc is not None and not isinstance(exc, (StudentFault, AssertionError))):
+            # A fixture of the suite broke before the student's code was involved, or the grader's
+            # own machinery failed (the reference's worker): the grader's fault, never the student's.
             self.context.grader_faults.append(f"{item.nodeid}: {type(exc).__name__}: {exc}"[:300])
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
             self.context.outcomes.append(self._outcome(item, call, report))

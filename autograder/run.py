@@ -114,6 +114,7 @@ class Worker:
             )
         except (OSError, subprocess.SubprocessError) as exc:
             raise RunError(f"cannot start the worker process ({argv[0]}): {exc}") from exc
+        _LIVE_WORKERS.add(self.process.pid)
         self.channel = Channel(self.process.stdin.fileno(), self.process.stdout.fileno(), self.limits,
                                self.watchdog, self.byte_budget)
         try:
@@ -220,6 +221,7 @@ class Worker:
         if self.workspace.uid is not None:
             kill_user(self.workspace.uid)
         self.process.wait()
+        _LIVE_WORKERS.discard(self.process.pid)
         for pid in family:  # reap those that became this process's children (see become_subreaper)
             try:
                 os.waitpid(pid, 0)
@@ -308,13 +310,18 @@ def become_subreaper():
 _SUBREAPER = None
 
 
-def orphans():
-    """Pids of this process's children in a session other than its own: workers' leftovers.
+_LIVE_WORKERS = set()  # pids of this process's workers that are running (their own session each)
+
+
+def orphans(table=None):
+    """Pids of this process's children in a session other than its own, not a live worker: workers' leftovers.
 
     The grader starts no other children in a session of their own (workers have theirs).
     """
     me, my_session = os.getpid(), os.getsid(0)
-    return {pid for pid, (ppid, session, _) in _processes().items() if ppid == me and session != my_session}
+    table = _processes() if table is None else table
+    return {pid for pid, (ppid, session, _) in table.items()
+            if ppid == me and session != my_session and pid not in _LIVE_WORKERS}
 
 
 def kill_user(uid):
@@ -343,15 +350,21 @@ def _wait_gone(pids, seconds=5.0):
             time.sleep(0.005)
 
 
-def tree_cpu_seconds(root):
+def tree_cpu_seconds(root, with_orphans=False):
     """utime + stime (and those of reaped children) of ``root`` and its descendants, from /proc.
 
+    With ``with_orphans``, also those of the workers' leftovers (``orphans``) and theirs: a
+    process that left the worker's tree still ran the worker's code.
     Returns None where there is no /proc (macOS): the caller then has no per-process CPU time.
     """
     table = _processes()
     if not table:
         return None
-    return sum(table[pid][2] for pid in descendants(root, table) | {root} if pid in table)
+    roots = {root} | (orphans(table) if with_orphans else set())
+    family = set(roots)
+    for pid in roots:
+        family |= descendants(pid, table)
+    return sum(table[pid][2] for pid in family if pid in table)
 
 
 def _function_key(message):
@@ -442,6 +455,15 @@ class StudentSession:
                 except (StudentFault, ErrorReply):
                     pass  # the load's own outcome was recorded the first time
         return self.worker
+
+    def cpu_now(self):
+        """(worker generation, CPU seconds its processes and their leftovers have used), read from /proc.
+
+        The CPU seconds are None where the platform gives no per-process CPU time. Two
+        readings of one generation bracket what the worker did between them.
+        """
+        worker = self._ensure_worker()
+        return self.generation, tree_cpu_seconds(worker.process.pid, with_orphans=True)
 
     def current_generation(self):
         """The generation of the live worker (starting one if needed)."""

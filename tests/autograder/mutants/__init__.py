@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-NOTEBOOK_MODULES = ("gradient_check", "knn", "svm", "softmax", "two_layer_net")
+NOTEBOOK_MODULES = ("gradient_check", "knn", "svm", "softmax", "two_layer_net", "speed")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,206 @@
+"""Speed checks: the student's version against the reference's naive one, in CPU time of worker processes.
+
+A speed test asks how many times less CPU time the student's vectorized code
+needs than the reference's naive version on the same input. Both run in
+worker processes of the same kind (same sandbox, same limits), the reference in
+one of its own, so the reference never enters the student's worker. The
+trusted side reads each worker's CPU time from /proc before and after the
+calls, so nothing the student's code reports, nothing the student's own naive
+version does and nothing else the machine runs can move the figure much: CPU
+time does not grow when other processes take turns on the cores, as wall time
+does.
+
+The reference's time on an input is measured once per grading process and
+kept (``_REFERENCE_SECONDS``): every submission is compared with the same yardstick.
+
+Where the platform gives no per-process CPU time (no /proc), the check falls
+back to how the wall time grows with the input: it times both versions, in
+turns, at the input and at twice its size (``scale`` 1 and 2) and compares the
+extra time each needs for the extra half. Fixed costs (the call's round trip)
+cancel, and a load that slows both turns alike cancels in the ratio.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+
+import numpy as np
+
+from autograder.errors import GraderError
+from autograder.extract import extract
+from autograder.proxy import RemoteObject
+from autograder.read import worker_copy
+from autograder.run import StudentCrash, StudentSession
+
+# Enough CPU time per measurement that /proc's resolution (10 ms) costs a few per cent at most.
+MIN_MEASURED_SECONDS = 0.1
+MAX_STUDENT_CALLS = 20
+WALL_REPEATS = 3
+
+_REFERENCE_SECONDS = {}  # (assignment, notebook, method, input digest, clock) -> seconds per call
+
+
+class SpeedCheck:
+    """The ``speed`` fixture of one notebook's suite.
+
+    Parameters
+    ----------
+    context : compare.GradingContext
+    notebook : str
+        The suite's notebook ("knn.ipynb"); the reference's naive version comes from its source.
+    student : proxy.RemoteObject
+        The student's notebook module (the ``student`` fixture).
+    """
+
+    def __init__(self, context, notebook, student):
+        self.context, self.notebook, self.student = context, notebook, student
+
+    @property
+    def clock(self):
+        """"cpu" where /proc gives per-process CPU time, else "wall-growth"."""
+        return "cpu" if self.context.session.cpu_now()[1] is not None else "wall-growth"
+
+    def ratio(self, student_method, reference_method, inputs, cls=None, timeout=60):
+        """How many times less time ``student_method`` needs than the reference's ``reference_method``.
+
+        Parameters
+        ----------
+        student_method, reference_method : str
+            Module-level function names, or method names of ``cls``.
+        inputs : callable
+            ``inputs(scale) -> (args, attributes)``: the call's arguments, and the attributes to
+            set on a new instance of ``cls`` first (``{}`` for a function), for an input of
+            ``scale`` (1, or 2 for twice as many examples) drawn from the suite's own seed.
+        cls : str, optional
+            The class whose instances hold the methods ("KNearestNeighbor").
+
+        Returns
+        -------
+        (ratio, result)
+            The reference's time over the student's (above 1: the student's version is faster),
+            and what the student's version returned for ``inputs(1)``, so the test can check it.
+        """
+        if self.clock == "cpu":
+            student_seconds, result = self._student_cpu(student_method, inputs(1), cls, timeout)
+            reference_seconds = self._reference_cpu(reference_method, inputs(1), cls, timeout)
+            return reference_seconds / max(student_seconds, 1e-4), result
+        return self._wall_growth(student_method, reference_method, inputs, cls, timeout)
+
+    # -- CPU time -------------------------------------------------------------------------
+    def _student_cpu(self, method, call_input, cls, timeout):
+        call = _bound(self.student, method, call_input, cls)
+        return _cpu_per_call(self.context.session, call, timeout, MAX_STUDENT_CALLS)
+
+    def _reference_cpu(self, method, call_input, cls, timeout):
+        key = (self.context.references.assignment, self.notebook, method, _digest(call_input, cls),
+               self.context.session.isolation.level)
+        if key not in _REFERENCE_SECONDS:
+            with _reference_session(self.context, self.notebook) as (session, module):
+                call = _bound(module, method, call_input, cls)
+                call(_timeout=timeout)  # once untimed: the first call pays for caches and lazy imports
+                _REFERENCE_SECONDS[key] = _cpu_per_call(session, call, timeout, 3, at_least=2, best=True)[0]
+        return _REFERENCE_SECONDS[key]
+
+    # -- wall time, where there is no CPU time -----------------------------------------------
+    def _wall_growth(self, student_method, reference_method, inputs, cls, timeout):
+        student = self.student
+        with _reference_session(self.context, self.notebook) as (_, module):
+            times = {}
+            result = None
+            for scale in (1, 2):
+                call_input = inputs(scale)
+                mine = _bound(student, student_method, call_input, cls)
+                theirs = _bound(module, reference_method, call_input, cls)
+                best = {"student": float("inf"), "reference": float("inf")}
+                for _ in range(WALL_REPEATS):  # in turns, so a passing load slows both alike
+                    for side, call in (("student", mine), ("reference", theirs)):
+                        start = time.perf_counter()
+                        value = call(_timeout=timeout)
+                        best[side] = min(best[side], time.perf_counter() - start)
+                        if side == "student" and scale == 1:
+                            result = value
+                times[scale] = best
+        extra = {side: max(times[2][side] - times[1][side], 1e-6) for side in ("student", "reference")}
+        return extra["reference"] / extra["student"], result
+
+
+def _bound(module, method, call_input, cls):
+    """A function that calls ``method`` with the input (on a new instance of ``cls`` set up first)."""
+    args, attributes = call_input
+    owner = module
+    if cls is not None:
+        owner = getattr(module, cls)()
+        for name, value in attributes.items():
+            setattr(owner, name, value)
+    function = getattr(owner, method)
+    return lambda _timeout: function(*args, _timeout=_timeout)
+
+
+def _cpu_per_call(session, call, timeout, max_calls, at_least=1, best=False):
+    """(CPU seconds per call of ``call``, its last result), read from /proc around the calls.
+
+    Calls again until ``MIN_MEASURED_SECONDS`` of CPU time is measured or ``max_calls`` is
+    reached; ``best`` gives the least of single calls (each long enough) instead of the mean.
+    """
+    used, calls, result, least = 0.0, 0, None, float("inf")
+    while calls < max_calls and (calls < at_least or used < MIN_MEASURED_SECONDS):
+        generation, before = session.cpu_now()
+        result = call(timeout)
+        after_generation, after = session.cpu_now()
+        if after_generation != generation:
+            raise StudentCrash("the process running your code restarted while it was being timed")
+        used += after - before
+        least = min(least, after - before)
+        calls += 1
+    return (least if best else used / calls), result
+
+
+def _digest(call_input, cls):
+    """A key for an input (the arrays' bytes, shapes and dtypes, and the other values' reprs)."""
+    digest = hashlib.sha256(repr(cls).encode())
+
+    def feed(value):
+        if isinstance(value, np.ndarray):
+            digest.update(f"{value.shape}{value.dtype}".encode())
+            digest.update(np.ascontiguousarray(value).tobytes())
+        elif isinstance(value, dict):
+            for key in sorted(value):
+                digest.update(repr(key).encode())
+                feed(value[key])
+        elif isinstance(value, (list, tuple)):
+            digest.update(b"[")
+            for item in value:
+                feed(item)
+            digest.update(b"]")
+        else:
+            digest.update(repr(value).encode())
+
+    feed(call_input)
+    return digest.hexdigest()
+
+
+class _reference_session:
+    """The reference solution's notebook in a worker of its own, of the same kind as the student's."""
+
+    def __init__(self, context, notebook):
+        self.context, self.notebook = context, notebook
+
+    def __enter__(self):
+        refs, student = self.context.references, self.context.session
+        # All source notebooks, since one may load another (softmax loads svm).
+        copies = {name: worker_copy(refs.notebook(name)) for name in refs.notebooks}
+        self.session = StudentSession(refs.folder, student.limits, student.isolation, notebooks=copies)
+        try:
+            source = refs.notebook(self.notebook)
+            result = self.session.load(self.notebook, extract(self.notebook, source, source).load_cells(None))
+            if result["failed"] or result["faults"]:
+                raise GraderError(f"the reference {self.notebook} did not load in a worker of its own "
+                                  f"(cells {sorted(result['failed']) + sorted(result['faults'])})")
+        except BaseException:
+            self.session.close()
+            raise
+        module = RemoteObject(self.session, self.notebook, f"reference {self.notebook}", self.session.generation)
+        return self.session, module
+
+    def __exit__(self, *exc):
+        self.session.close()

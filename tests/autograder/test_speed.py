@@ -1,0 +1,97 @@
+"""Speed checks: CPU time of worker processes read by the trusted side, against the reference's naive version."""
+import numpy as np
+import pytest
+
+from autograder import run, timing
+from autograder.pipeline import grade_submission
+from autograder.proxy import RemoteObject
+from autograder.run import StudentSession
+from tests.autograder.mutants import catalog
+from tests.autograder.submissions import make_edited_submission
+
+CODE = """
+import time
+import numpy as np
+
+def sleeps(seconds):
+    time.sleep(seconds)
+
+def burns(seconds):
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+def burns_in_a_child(seconds):
+    import os
+    pid = os.fork()
+    if pid == 0:
+        burns(seconds)
+        os._exit(0)
+    os.waitpid(pid, 0)
+"""
+SPEED_TESTS = ("faster", "beats")
+
+
+@pytest.fixture
+def module(tmp_path):
+    session = StudentSession(tmp_path)
+    session.load("m.ipynb", [("code", CODE)])
+    yield session, RemoteObject(session, "m.ipynb", "m", session.generation)
+    session.close()
+
+
+def test_cpu_time_counts_the_work_not_the_waiting(module):
+    session, student = module
+    slept, _ = timing._cpu_per_call(session, lambda timeout: student.sleeps(0.3, _timeout=timeout), 5, 1)
+    burnt, _ = timing._cpu_per_call(session, lambda timeout: student.burns(0.3, _timeout=timeout), 5, 1)
+    assert slept < 0.05
+    assert 0.25 < burnt < 0.6
+
+
+def test_cpu_time_of_a_child_process_is_counted(module):
+    session, student = module
+    burnt, _ = timing._cpu_per_call(session, lambda timeout: student.burns_in_a_child(0.3, _timeout=timeout), 5, 1)
+    assert burnt > 0.25
+
+
+def _speed_outcomes(result):
+    return {t.id: (t.status, t.score, t.message) for t in result.tests if any(w in t.id for w in SPEED_TESTS)}
+
+
+def _edited(tmp_path, reference_submission, name):
+    mutants, alternatives = catalog()
+    entry = next(e for e in mutants + alternatives if e.name == name)
+    return make_edited_submission(tmp_path / name, reference_submission, entry)
+
+
+@pytest.mark.slow
+def test_the_reference_is_timed_once_per_grading_process(reference_submission, monkeypatch):
+    starts = []
+    original = timing._reference_session.__enter__
+    monkeypatch.setattr(timing._reference_session, "__enter__",
+                        lambda self: starts.append(self.notebook) or original(self))
+    monkeypatch.setattr(timing, "_REFERENCE_SECONDS", {})
+    first = grade_submission(reference_submission, notebooks=["svm.ipynb"])
+    assert starts == ["svm.ipynb"]
+    second = grade_submission(reference_submission, notebooks=["svm.ipynb"])
+    assert starts == ["svm.ipynb"]  # the second submission meets the kept yardstick
+    assert _speed_outcomes(first) == _speed_outcomes(second) and _speed_outcomes(first)
+    assert all(status == "passed" for status, _, _ in _speed_outcomes(first).values())
+
+
+@pytest.mark.slow
+def test_without_cpu_time_the_check_compares_how_wall_time_grows(tmp_path, reference_submission, monkeypatch):
+    """Where there is no /proc: the reference passes and a slow vectorized version still fails."""
+    monkeypatch.setattr(run, "tree_cpu_seconds", lambda *args, **kwargs: None)
+    passed = grade_submission(reference_submission, notebooks=["knn.ipynb", "svm.ipynb"])
+    outcomes = _speed_outcomes(passed)
+    assert len(outcomes) == 3 and all(status == "passed" for status, _, _ in outcomes.values()), outcomes
+    slow = grade_submission(_edited(tmp_path, reference_submission, "svm_vectorized_slow"), notebooks=["svm.ipynb"])
+    assert [status for status, _, _ in _speed_outcomes(slow).values()] == ["failed"]
+
+
+def test_kept_reference_times_are_keyed_by_the_whole_input():
+    a = ((np.zeros((2, 3)), 1.0), {"X_train": np.ones(3)})
+    b = ((np.zeros((2, 3)), 1.0), {"X_train": np.ones(3) * 2})
+    assert timing._digest(a, "K") == timing._digest(a, "K") != timing._digest(b, "K")
+    assert timing._digest(a, "K") != timing._digest(a, None)
