@@ -58,6 +58,7 @@ class GradingContext:
     extracted: dict  # notebook file name -> ExtractedNotebook
     session: object  # run.StudentSession
     references: object  # reference.ReferenceSet
+    stand_ins: dict = field(default_factory=dict)  # notebook -> why other notebooks load it as released
     loaded: dict = field(default_factory=dict)
     outcomes: list = field(default_factory=list)
     grader_faults: list = field(default_factory=list)  # failures of the suites' own fixtures
@@ -155,6 +156,8 @@ class KitPlugin:
                   for label, info in reported.items() if label in sources}
         failed.update({label: f"running the cell '{label}' of {notebook} failed: {fault}"
                        for label, fault in result["faults"].items()})
+        failed = {label: message + _stand_in_note(self.context.stand_ins, notebook)
+                  for label, message in failed.items()}
         if tuning_cell and tuning_cell in failed:
             return _Unavailable(failed[tuning_cell])
 
@@ -219,6 +222,15 @@ def _classify(excinfo, item):
         return "failed", described
     # The check itself broke on what the student's code returned.
     return "error", f"{described} — the check could not use what your code returned ({type(exc).__name__})"
+
+
+def _stand_in_note(stand_ins, notebook):
+    """Why code loaded from another notebook may be the released starter code, or ""."""
+    others = {name: why for name, why in stand_ins.items() if name != notebook}
+    if not others:
+        return ""
+    return "".join(f"; note: {name} is loaded by other notebooks as released, since {why}, and its "
+                   "unfinished code may be the cause" for name, why in sorted(others.items()))
 
 
 def _missing_message(extracted, cell):

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ from autograder.read import read_submission, worker_copy
 from autograder.reference import references
 from autograder.run import StudentSession
 from autograder.sandbox import detect
+from utils.notebook_loader import grade_id, python_source
 from autograder.score import cell_scores, score
 
 
@@ -86,9 +88,9 @@ def grade_submission(folder, assignment="assignment1", student=None, notebooks=N
         # The worker gets the notebooks as read here (any encoding or format repaired), never the files;
         # all of the assignment's, since one notebook may load another (softmax loads svm).
         siblings = read_submission(folder, [n for n in refs.notebooks if n not in wanted], assignment, student)
-        copies = {name: worker_copy(nb) for name, nb in {**siblings.notebooks, **submission.notebooks}.items()}
+        copies, stand_ins = worker_copies(refs, {**siblings.notebooks, **submission.notebooks})
         with StudentSession(submission.folder, limits, isolation, notebooks=copies) as session:
-            context = GradingContext(submission, extracted, session, refs)
+            context = GradingContext(submission, extracted, session, refs, stand_ins=stand_ins)
             outcomes = run_hidden_suites(context, assignment, wanted)
         worker_cpu = session.cpu_seconds
         tests = score(outcomes, points)
@@ -102,6 +104,58 @@ def grade_submission(folder, assignment="assignment1", student=None, notebooks=N
         tests, seconds=time.perf_counter() - start,
         cpu_seconds=time.process_time() - cpu_start + worker_cpu, **common,
     )
+
+
+def worker_copies(refs, notebooks):
+    """The text of every notebook of the assignment as the worker's folder holds it.
+
+    These copies serve one notebook loading another (softmax loads svm's
+    ``LinearClassifier``); the notebook under test reaches the worker as cells.
+    Each copy is the released starter notebook with the student's definition cells
+    put in where they can be used. A notebook that could not be read, and a cell
+    that is missing or does not compile, stay as released (runnable starter code),
+    so a mistake there costs that notebook's own targets, never those of the
+    notebooks that load it.
+
+    Parameters
+    ----------
+    notebooks : dict
+        File name -> the student's notebook as read (``nbformat.NotebookNode``).
+
+    Returns
+    -------
+    copies : dict
+        File name -> notebook text.
+    stand_ins : dict
+        File name -> what of it stayed as released, for messages ("could not be read", ...).
+    """
+    copies, stand_ins = {}, {}
+    for name in refs.notebooks:
+        release = copy.deepcopy(refs.release_notebook(name))
+        if name in notebooks:
+            extracted = extract(name, notebooks[name], refs.notebook(name))
+            usable = dict(_compiling(extracted.definitions))
+            for cell in release.cells:
+                if cell.get("cell_type") == "code" and grade_id(cell) in usable:
+                    cell.source = usable[grade_id(cell)]
+            unusable = sorted({gid for gid, _ in extracted.definitions} - set(usable)) + sorted(
+                gid for gid in extracted.missing if not gid.startswith("tune_"))
+            if unusable:
+                stand_ins[name] = f"its cells {', '.join(repr(g) for g in unusable)} could not be used"
+        else:
+            stand_ins[name] = "it could not be read"
+        copies[name] = worker_copy(release)
+    return copies, stand_ins
+
+
+def _compiling(cells):
+    """The (label, source) cells that compile as Python (compiled here, never run)."""
+    for label, source in cells:
+        try:
+            compile(python_source(source), label, "exec")
+        except (SyntaxError, ValueError):
+            continue
+        yield label, source
 
 
 def _check_every_cell_is_tested(tests, points):

@@ -16,6 +16,7 @@ from autograder.errors import GraderError
 from utils.notebook_loader import grade_id, load_notebook
 
 SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
+RELEASE = Path(__file__).resolve().parents[1] / "assignments"
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,13 @@ class ReferenceSet:
 
     def module(self, name):
         return _load(self.folder / name)
+
+    def release_notebook(self, name):
+        """The released starter notebook ``name`` (what students start from; no solutions in it)."""
+        path = RELEASE / self.assignment / name
+        if not path.is_file():
+            raise GraderError(f"no released notebook {name} in {path.parent}; run `make release`")
+        return _read(path)
 
     def points(self):
         """{(notebook, grade_id): points} of every autograded grade cell."""
