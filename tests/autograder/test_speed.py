@@ -1,9 +1,14 @@
 """Speed checks: CPU time of worker processes read by the trusted side, against the reference's naive version."""
+import importlib.util
+
+import nbformat
 import numpy as np
 import pytest
 
 from autograder import run, timing
+from autograder.compare import HIDDEN_TESTS
 from autograder.pipeline import grade_submission
+from autograder.reference import RELEASE
 from autograder.proxy import RemoteObject
 from autograder.run import StudentSession
 from tests.autograder.mutants import catalog
@@ -95,3 +100,28 @@ def test_kept_reference_times_are_keyed_by_the_whole_input():
     b = ((np.zeros((2, 3)), 1.0), {"X_train": np.ones(3) * 2})
     assert timing._digest(a, "K") == timing._digest(a, "K") != timing._digest(b, "K")
     assert timing._digest(a, "K") != timing._digest(a, None)
+
+
+def _suite(name):
+    spec = importlib.util.spec_from_file_location(f"_speed_{name}", HIDDEN_TESTS / "assignment1" / f"test_{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _banner(notebook, cell):
+    nb = nbformat.read(str(RELEASE / "assignment1" / f"{notebook}.ipynb"), as_version=4)
+    return next(c.source for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == cell)
+
+
+def test_the_released_todo_banners_state_the_thresholds_the_suites_apply(request):
+    request.config.addinivalue_line("markers", "target(name, weight=1): a hidden suite's graded target")
+    knn, svm, softmax = _suite("knn"), _suite("svm"), _suite("softmax")
+    stated = {
+        ("knn", "knn_class"): [f"at most 1/{n} of the CPU time" for n in knn.SPEEDUP.values()],
+        ("svm", "svm_loss_vectorized"): [f"at most 1/{svm.SPEEDUP} of the CPU time"],
+        ("softmax", "softmax_loss_vectorized"): [f"at most 1/{softmax.SPEEDUP} of the CPU time"],
+    }
+    missing = [(where, phrase) for where, phrases in stated.items() for phrase in phrases
+               if phrase not in _banner(*where)]
+    assert missing == []
