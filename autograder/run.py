@@ -395,16 +395,20 @@ class StudentSession:
         The submission's folder; its notebooks are copied, never touched.
     notebooks : dict, optional
         File name -> notebook text as the grader read it (default: the folder's notebooks as they are).
+    reference : bool
+        The session runs the reference (the speed checks' yardstick): its workers get a user id of
+        their own, apart from the student's.
     """
 
-    def __init__(self, submission_dir, limits=None, isolation=None, budget_seconds=None, notebooks=None):
+    def __init__(self, submission_dir, limits=None, isolation=None, budget_seconds=None, notebooks=None,
+                 reference=False):
         self.submission_dir = Path(submission_dir)
         self.limits = limits or Limits()
         self.isolation = isolation or detect()
         if notebooks is None:
             notebooks = {path.name: path.read_text(encoding="utf-8-sig", errors="replace")
                          for path in sorted(self.submission_dir.glob("*.ipynb")) if path.is_file()}
-        self.workspace = Workspace(notebooks, worker_uid(self.isolation))
+        self.workspace = Workspace(notebooks, worker_uid(self.isolation, reference))
         self.loads = []
         self.worker = None
         self.generation = 0

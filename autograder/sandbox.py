@@ -45,6 +45,7 @@ SANDBOX_WORKER = "/grader"
 LEVELS = ("bubblewrap", "landlock", "rlimits")
 # Worker user ids when the grader runs as root: one per grading process, owning no file.
 WORKER_UID_BASE = 2_000_000
+PID_SPAN = 1 << 22  # Linux's largest pid_max: ids of reference workers lie above every student worker's
 
 # One BLAS thread: grades must not depend on how busy the machine is, and
 # jobs run in parallel already.
@@ -77,11 +78,13 @@ class Isolation:
         return "\n".join([f"isolation: {what}", *(f"  note: {note}" for note in self.notes)])
 
 
-def worker_uid(isolation):
+def worker_uid(isolation, reference=False):
     """The user id workers of this process run as; None for the grader's own.
 
     As root, a fresh unprivileged id per grading process, so that the process
     limit applies to each worker alone and the worker cannot touch the grader.
+    A worker that runs the reference (``reference``, for the speed checks) gets
+    an id of its own, so ending one worker never kills the other.
     Outside bubblewrap that needs a Python installation other users can read;
     where it is not (a Python under /root), the worker keeps root's id.
     """
@@ -89,7 +92,7 @@ def worker_uid(isolation):
         return None
     if isolation.level != "bubblewrap" and not _readable_by_others(Path(sys.executable).resolve(), *_python_roots()):
         return None
-    return WORKER_UID_BASE + os.getpid()
+    return WORKER_UID_BASE + (PID_SPAN if reference else 0) + os.getpid()
 
 
 def _readable_by_others(*paths):

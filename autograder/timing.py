@@ -189,7 +189,8 @@ class _reference_session:
         refs, student = self.context.references, self.context.session
         # All source notebooks, since one may load another (softmax loads svm).
         copies = {name: worker_copy(refs.notebook(name)) for name in refs.notebooks}
-        self.session = StudentSession(refs.folder, student.limits, student.isolation, notebooks=copies)
+        self.session = StudentSession(refs.folder, student.limits, student.isolation, notebooks=copies,
+                                      reference=True)
         try:
             source = refs.notebook(self.notebook)
             result = self.session.load(self.notebook, extract(self.notebook, source, source).load_cells(None))

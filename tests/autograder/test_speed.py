@@ -125,3 +125,13 @@ def test_the_released_todo_banners_state_the_thresholds_the_suites_apply(request
     missing = [(where, phrase) for where, phrases in stated.items() for phrase in phrases
                if phrase not in _banner(*where)]
     assert missing == []
+
+
+def test_ending_the_reference_worker_leaves_the_students_running(module, tmp_path):
+    session, student = module
+    generation, _ = session.cpu_now()
+    reference = StudentSession(tmp_path, reference=True)
+    reference.load("m.ipynb", [("code", CODE)])
+    assert reference.workspace.uid != session.workspace.uid or session.workspace.uid is None
+    reference.close()
+    assert student.burns(0.0) is None and session.cpu_now()[0] == generation
