@@ -3,13 +3,19 @@
 Shapes: num_test test examples, num_train training examples, D features.
 Points are continuous random numbers, so two distances never tie except where
 a test builds vote ties on purpose.
+
+One mistake, one deduction: the distance and vote tests put the training data
+in place themselves (``self.X_train``, ``self.y_train``), not through the
+student's train, and cross_validate_knn is right when its accuracies are the
+reference's or those a correct cross-validation gets from the student's own
+class (``_CrossValidation``). A predicted label's dtype is one check.
 """
 import ast
 
 import numpy as np
 import pytest
 
-from autograder.feedback import Mistake, check_array, close, diagnose, unchanged
+from autograder.feedback import Mistake, check_array, check_label_dtype, check_labels, close, diagnose, unchanged
 from autograder.feedback import describe_type
 from autograder.hidden_tests.checks import (
     LOOP_NODES,
@@ -19,7 +25,8 @@ from autograder.hidden_tests.checks import (
     loop_problem,
     parse_cell,
 )
-from autograder.run import StudentError
+from autograder.proxy import MissingDefinition
+from autograder.run import SHOWN_EXCEPTIONS, StudentError, StudentFault
 
 NOTEBOOK = "knn.ipynb"
 GRADE_CELLS = {
@@ -58,9 +65,14 @@ def _points(rng, num_test, num_train, dim):
 
 
 def _trained(knn, X_train, y_train=None):
-    """A classifier (student's or reference) trained on X_train."""
+    """A classifier (student's or reference) holding X_train and y_train.
+
+    The attributes are set directly, not through the student's train: only train's own
+    tests judge train, so a mistake there costs no other method.
+    """
     classifier = knn.KNearestNeighbor()
-    classifier.train(X_train, np.zeros(len(X_train), dtype=np.int64) if y_train is None else y_train)
+    classifier.X_train = X_train
+    classifier.y_train = np.zeros(len(X_train), dtype=np.int64) if y_train is None else y_train
     return classifier
 
 
@@ -79,11 +91,13 @@ def _check_distances(dists, X, X_train, expected, what):
                       "clip the squared distances at 0 before the square root")
     check_array(dists, (num_test, num_train), what)
     l1 = np.abs(X[:, None, :] - X_train[None, :, :]).sum(axis=2)
+    plus = np.sqrt(((X[:, None, :] + X_train[None, :, :]) ** 2).sum(axis=2))
     diagnose(dists, expected, {
         "squared distances: take the square root": expected ** 2,
         "the distance matrix is transposed: dists[i, j] must compare test example i with training example j":
             expected.T,
         "L1 (Manhattan) distances instead of Euclidean (L2) ones": l1,
+        "the product term has the wrong sign: (a - b)^2 = a^2 - 2ab + b^2": plus,
     }, what, rtol=1e-6, atol=1e-6)
 
 
@@ -156,7 +170,8 @@ def _tied_votes(rng, k, num_test=20, num_labels=6, per_label=4):
 
 
 def _check_predictions(pred, num_test, what="the predicted labels"):
-    return check_array(pred, (num_test,), what, dtype_kind="i")
+    """The labels as int64, judged by value: their dtype is one check of its own."""
+    return check_labels(pred, (num_test,), what)
 
 
 def _blobs(rng, num_points, num_classes=4, dim=6):
@@ -194,38 +209,235 @@ def _check_accuracy_table(table, k_choices, num_folds):
                 raise Mistake("accuracies must be fractions between 0 and 1 (not percentages or counts)")
 
 
-def _check_accuracies(table, reference, X, y, k_choices, num_folds):
-    """The accuracies fold by fold against the reference, naming the known mistakes."""
-    expected = reference.cross_validate_knn(X, y, k_choices, num_folds=num_folds)
-    known = {
-        "the validation fold is also part of the training data":
-            _trained_on_all_folds(reference, X, y, k_choices, num_folds),
-        "the folds come in reverse order": {k: v[::-1] for k, v in expected.items()},
-    }
-    for k, accuracies in expected.items():
-        got = [float(a) for a in table[k]]
-        if close(got, accuracies, rtol=0, atol=1e-9):
-            continue
-        for description, values in known.items():
-            if close(got, values[k], rtol=0, atol=1e-9):
-                raise Mistake(f"the accuracies are wrong; it looks like {description}")
-        raise Mistake("the accuracies differ from the expected ones; fold i must be np.array_split(X, num_folds)[i] "
-                      "(folds in order, not shuffled) and the training data all other folds")
+# A correct cross-validation takes the distances from a method of the student's class or from the
+# reference, and the vote from the student's predict_labels or the reference's. The most common
+# pairs come first; the all-student ones are also how a correct cross_validate_knn meets the class.
+STUDENT_PARTS = [("compute_distances_no_loops", "student"), ("reference", "student"),
+                 ("compute_distances_no_loops", "reference"), ("compute_distances_one_loop", "student"),
+                 ("compute_distances_two_loops", "student"), ("compute_distances_one_loop", "reference"),
+                 ("compute_distances_two_loops", "reference")]
+CLASS_CELL_LABEL = f"{NOTEBOOK}:{CLASS_CELL}"
+CV_CELL_LABEL = f"{NOTEBOOK}:cross_validate_knn"
+
+
+class _Abandoned(Exception):
+    """A run that cannot give the result it is compared with, or cannot go on (a timeout, a crash, the budget)."""
+
+
+class _Failed(Exception):
+    """A correct cross-validation fails on the student's class; ``signature`` says how and where."""
+
+    def __init__(self, signature):
+        super().__init__(signature)
+        self.signature = signature
+
+
+def _signature(exc):
+    """How an exception looks from here: (where, its type as a message may name it[, line in the class cell]).
+
+    Where: "class" (the student's class cell), "step" (cross_validate_knn's own code, or this
+    side's copy of its step) or "elsewhere".
+    """
+    if isinstance(exc, StudentError):
+        if exc.info["cell"] == CLASS_CELL_LABEL:
+            return "class", exc.type_name, exc.info["line"]
+        return ("step" if exc.info["cell"] == CV_CELL_LABEL else "elsewhere"), exc.type_name
+    name = type(exc).__name__
+    return "step", name if name in SHOWN_EXCEPTIONS else "an exception"
+
+
+def _same_table(table, other):
+    return all(close([float(a) for a in table[k]], other[k], rtol=0, atol=1e-9) for k in other)
+
+
+class _CrossValidation:
+    """Correct cross-validations of (X, y): with the reference's kNN, and with the student's own parts.
+
+    cross_validate_knn calls the student's KNearestNeighbor, whose methods are graded targets of
+    their own; so its result is right when it is the reference's, or what a correct cross-validation
+    gives with the student's parts (a wrong vote then costs predict_labels only). Those runs are made
+    here, fold by fold as the notebook's TODO asks (a fresh classifier trained on the other folds, the
+    distances of fold i, one vote per k), each step a call into the worker. What a call leaves in its
+    arguments is kept, as in a loop on the student's side: distances that centre fold i in place
+    change the training data of the later folds.
+    """
+
+    def __init__(self, student, reference, X, y, k_choices, num_folds):
+        self.student, self.reference = student, reference
+        self.X, self.y, self.k_choices, self.num_folds = X, y, k_choices, num_folds
+        self.expected = reference.cross_validate_knn(X, y, k_choices, num_folds=num_folds)
+        self._student_class = None
+
+    def known_mistakes(self):
+        """Description -> the accuracies that known mistake gives (with the reference's kNN)."""
+        return {
+            "the validation fold is also part of the training data":
+                _trained_on_all_folds(self.reference, self.X, self.y, self.k_choices, self.num_folds),
+            "the folds come in reverse order": {k: v[::-1] for k, v in self.expected.items()},
+        }
+
+    def explains(self, table, X_after=None):
+        """True if a correct run with the student's parts gives ``table`` (and X as ``X_after``, or unchanged)."""
+        for parts in STUDENT_PARTS:
+            try:
+                self._run(*parts, like=(table, X_after))
+                return True
+            except (_Abandoned, _Failed):
+                continue
+        return False
+
+    def fails_like(self, exc):
+        """True if a correct run with the student's class raises as the student's cross_validate_knn did."""
+        wanted = _signature(exc)
+        for distances, vote in STUDENT_PARTS:
+            if distances != "reference" and vote == "student":
+                try:
+                    self._run(distances, vote)
+                except _Failed as failure:
+                    if failure.signature == wanted:
+                        return True
+                except _Abandoned:
+                    continue
+        return False
+
+    def _run(self, distances, vote, like=None):
+        """The table of one correct run; ``like`` = (table, X after or None) abandons it at the first fold unlike it."""
+        X = self.X.copy()
+        X_folds, y_folds = np.array_split(X, self.num_folds), np.array_split(self.y, self.num_folds)
+        table = {k: [] for k in self.k_choices}
+        for i in range(self.num_folds):
+            X_train = np.concatenate(X_folds[:i] + X_folds[i + 1:])
+            y_train = np.concatenate(y_folds[:i] + y_folds[i + 1:])
+            trusted = _trained(self.reference, X_train, y_train)
+            classifier = self._student_trained(X_train, y_train)
+            if distances == "reference":
+                dists = trusted.compute_distances_no_loops(X_folds[i])
+            else:
+                dists, (X_fold_after,), _ = self._call(self._method(classifier, distances).inspect, X_folds[i])
+                if isinstance(X_fold_after, np.ndarray) and X_fold_after.shape == X_folds[i].shape:
+                    X_folds[i][...] = X_fold_after  # a view of X: the later folds train on it
+            if vote == "reference" and not (isinstance(dists, np.ndarray) and dists.dtype.kind in "fiu"
+                                            and dists.shape == (len(X_folds[i]), len(X_train))):
+                raise _Abandoned("distances the reference's vote cannot use")
+            student_vote = self._method(classifier, "predict_labels") if vote == "student" else None
+            for k in self.k_choices:
+                if student_vote is None:
+                    pred = trusted.predict_labels(dists, k=k)
+                else:
+                    pred, (dists,), _ = self._call(student_vote.inspect, dists, k=k)
+                try:  # cross_validate_knn's own step, on what the student's parts returned
+                    table[k].append(float(np.mean(pred == y_folds[i])))
+                except Exception as exc:
+                    raise _Failed(_signature(exc)) from None
+            if like is not None:
+                self._abandon_unless_alike(like, table, i, X_folds[i])
+        return table
+
+    def _abandon_unless_alike(self, like, table, i, X_fold):
+        wanted, X_after = like
+        if not all(abs(float(wanted[k][i]) - table[k][i]) <= 1e-9 for k in self.k_choices):
+            raise _Abandoned("other accuracies")
+        if X_after is not None:
+            rows = np.array_split(X_after, self.num_folds)[i]
+            if not (np.array_equal(rows, np.array_split(self.X, self.num_folds)[i])
+                    or close(rows, X_fold, rtol=1e-12, atol=1e-12)):
+                raise _Abandoned("other changes to X")
+
+    def _student_trained(self, X_train, y_train):
+        """A fresh classifier of the student's, trained by the student's train (as cross_validate_knn does)."""
+        if self._student_class is None:
+            try:
+                self._student_class = self.student.KNearestNeighbor
+            except MissingDefinition:  # a correct cross_validate_knn meets an undefined name
+                raise _Failed(("step", "NameError")) from None
+            except StudentFault:
+                raise _Abandoned("the class cannot be reached") from None
+        classifier = self._call(self._student_class)
+        self._call(self._method(classifier, "train"), X_train, y_train)
+        return classifier
+
+    def _method(self, classifier, name):
+        return self._call(getattr, classifier, name)
+
+    @staticmethod
+    def _call(function, *args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except StudentError as exc:
+            raise _Failed(_signature(exc)) from None
+        except StudentFault:  # never a failure a correct cross-validation shares: it earns nothing
+            raise _Abandoned("a timeout, a crash or the end of the budget") from None
+
+
+def _run_student(cv, call):
+    """The student's cross_validate_knn by ``call``; None if it raises as a correct one does on the student's class.
+
+    Then the class's own tests mark the mistake, and cross_validate_knn loses nothing for it. A
+    timeout or a crash is never excused so: it may be the end of the submission's budget.
+    """
+    try:
+        return call()
+    except StudentError as exc:
+        if cv.fails_like(exc):
+            return None
+        if isinstance(exc, StudentError) and exc.info["cell"] == CLASS_CELL_LABEL:
+            where = f" at line {exc.info['line']} of its cell" if exc.info["line"] else ""
+            raise Mistake(f"the error ({exc.type_name}{where}) came from your KNearestNeighbor class, whose own "
+                          "tests mark its mistakes; a correct cross-validation does not meet it with your class, "
+                          "so check what cross_validate_knn passes to it: a fresh classifier trained on the "
+                          "other folds, the distances of fold i, and each k") from None
+        raise
+
+
+def _check_accuracies(cv, table, X_after=None):
+    """The accuracies fold by fold (and X after the call): a correct cross-validation's, or a known mistake named."""
+    if X_after is not None and not (isinstance(X_after, np.ndarray) and X_after.shape == cv.X.shape):
+        unchanged(cv.X, X_after, "X")
+    X_kept = X_after is None or np.array_equal(X_after, cv.X)
+    if X_kept and _same_table(table, cv.expected):
+        return
+    for description, values in cv.known_mistakes().items():
+        if _same_table(table, values):
+            raise Mistake(f"the accuracies are wrong; it looks like {description}")
+    if cv.explains(table, X_after):
+        return
+    if not X_kept and (_same_table(table, cv.expected) or cv.explains(table)):
+        unchanged(cv.X, X_after, "X")
+    raise Mistake("the accuracies differ from those of a correct cross-validation, with the reference's kNN or "
+                  "with your own KNearestNeighbor: fold i must be np.array_split(X, num_folds)[i] (folds in order, "
+                  "not shuffled), the training data all other folds, and each accuracy the fraction of fold i "
+                  "predicted right")
 
 
 # -- train -------------------------------------------------------------------------------------
+def _stored(classifier, name):
+    """What the student's train left in ``self.<name>``, as an array (an object that is none: an empty one)."""
+    try:
+        value = getattr(classifier, name)
+    except StudentError as exc:
+        if exc.type_name != "AttributeError":
+            raise
+        raise Mistake(f"after train, self.{name} does not exist: store the training data as self.X_train "
+                      "and self.y_train, the names the other methods read") from None
+    return np.asarray(value) if isinstance(value, (np.ndarray, list, tuple, int, float)) else np.empty(0)
+
+
 @target("KNearestNeighbor.train", weight=2)
 def test_train_stores_the_data_unchanged(student, rng):
-    """train stores X and y as self.X_train and self.y_train, and leaves them unchanged."""
+    """train stores X and y as they are in self.X_train and self.y_train, and leaves them unchanged."""
     X, y = rng.normal(size=(9, 4)), rng.integers(5, size=9)
     classifier = student.KNearestNeighbor()
     _, (X_after, y_after), _ = classifier.train.inspect(X.copy(), y.copy())
     unchanged(X, X_after, "X")
     unchanged(y, y_after, "y")
-    if not np.array_equal(np.asarray(classifier.X_train), X):
+    if not np.array_equal(_stored(classifier, "X_train"), X):
         raise Mistake("self.X_train does not hold the training examples X")
-    if not np.array_equal(np.asarray(classifier.y_train), y):
+    y_train = _stored(classifier, "y_train")
+    if not np.array_equal(y_train, y):
         raise Mistake("self.y_train does not hold the training labels y")
+    if y_train.dtype.kind not in "iu":
+        raise Mistake("self.y_train holds the labels as floats; store the integer labels y as they are "
+                      "(predict_labels counts them with np.bincount)")
 
 
 @target("KNearestNeighbor.train")
@@ -235,7 +447,7 @@ def test_training_again_replaces_the_data(student, rng):
     classifier.train(rng.normal(size=(5, 3)), rng.integers(4, size=5))
     X, y = rng.normal(size=(7, 3)), rng.integers(4, size=7)
     classifier.train(X, y)
-    if not (np.array_equal(np.asarray(classifier.X_train), X) and np.array_equal(np.asarray(classifier.y_train), y)):
+    if not (np.array_equal(_stored(classifier, "X_train"), X) and np.array_equal(_stored(classifier, "y_train"), y)):
         raise Mistake("after a second call of train, self.X_train and self.y_train must hold the new data")
 
 
@@ -355,6 +567,18 @@ def test_predict_labels_with_one_neighbour(student, reference, rng):
     unchanged(dists, dists_after, "dists")
 
 
+@target("KNearestNeighbor.predict_labels")
+def test_predicted_labels_are_an_integer_array(student, reference, rng):
+    """predict_labels returns a numpy array of integer labels (as its starter code's y_pred), not floats."""
+    dists, y_train = rng.uniform(0.5, 5.0, size=(9, 15)), rng.integers(5, size=15)
+    pred = _trained(student, np.zeros((15, 2)), y_train).predict_labels(dists, k=1)
+    expected = _trained(reference, np.zeros((15, 2)), y_train).predict_labels(dists, k=1)
+    if not np.array_equal(_check_predictions(pred, 9), expected):
+        raise Mistake("predict_labels does not give the right labels yet (with k = 1), so its dtype cannot "
+                      "earn credit")
+    check_label_dtype(pred, (9,), "the predicted labels")
+
+
 @target("KNearestNeighbor.predict_labels", weight=2)
 def test_vote_ties_go_to_the_smallest_label(student, reference, rng):
     """When labels tie for the most votes among the k nearest, the smallest label wins."""
@@ -390,12 +614,18 @@ def test_vote_for_large_k_and_a_single_test_point(student, reference, rng):
 
 
 # -- cross_validate_knn -------------------------------------------------------------------------------
+# Each test judges cross_validate_knn alone: its accuracies may be the reference's or those a correct
+# cross-validation gets from the student's own KNearestNeighbor, and where a correct one fails on that
+# class, so may the student's (the class's tests mark the class's mistakes).
 @target("cross_validate_knn")
-def test_cross_validation_returns_one_fraction_per_fold_and_k(student, rng):
+def test_cross_validation_returns_one_fraction_per_fold_and_k(student, reference, rng):
     """The result maps each k in k_choices to a list of num_folds accuracies between 0 and 1."""
     X, y = _blobs(rng, 34)
     k_choices = [4, 1, 6]
-    _check_accuracy_table(student.cross_validate_knn(X, y, k_choices, num_folds=4), k_choices, 4)
+    cv = _CrossValidation(student, reference, X, y, k_choices, 4)
+    table = _run_student(cv, lambda: student.cross_validate_knn(X, y, k_choices, num_folds=4))
+    if table is not None:
+        _check_accuracy_table(table, k_choices, 4)
 
 
 @target("cross_validate_knn", weight=2)
@@ -403,9 +633,11 @@ def test_cross_validation_accuracies_match_fold_by_fold(student, reference, rng)
     """Five folds in np.array_split order: every accuracy matches, fold by fold, for every k."""
     X, y = _blobs(rng, 47)
     k_choices = [1, 2, 5, 8]
-    table = student.cross_validate_knn(X, y, k_choices, num_folds=5)
-    _check_accuracy_table(table, k_choices, 5)
-    _check_accuracies(table, reference, X, y, k_choices, 5)
+    cv = _CrossValidation(student, reference, X, y, k_choices, 5)
+    table = _run_student(cv, lambda: student.cross_validate_knn(X, y, k_choices, num_folds=5))
+    if table is not None:
+        _check_accuracy_table(table, k_choices, 5)
+        _check_accuracies(cv, table)
 
 
 @target("cross_validate_knn")
@@ -413,8 +645,10 @@ def test_cross_validation_with_three_folds_leaves_inputs_unchanged(student, refe
     """Three uneven folds give the expected accuracies, and X and y are unchanged."""
     X, y = _blobs(rng, 31)
     k_choices = [3, 1]
-    table, (X_after, y_after, _), _ = student.cross_validate_knn.inspect(X.copy(), y.copy(), k_choices, num_folds=3)
-    _check_accuracy_table(table, k_choices, 3)
-    _check_accuracies(table, reference, X, y, k_choices, 3)
-    unchanged(X, X_after, "X")
-    unchanged(y, y_after, "y")
+    cv = _CrossValidation(student, reference, X, y, k_choices, 3)
+    result = _run_student(cv, lambda: student.cross_validate_knn.inspect(X.copy(), y.copy(), k_choices, num_folds=3))
+    if result is not None:
+        table, (X_after, y_after, _), _ = result
+        _check_accuracy_table(table, k_choices, 3)
+        _check_accuracies(cv, table, X_after)
+        unchanged(y, y_after, "y")

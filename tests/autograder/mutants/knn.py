@@ -9,7 +9,6 @@ TWO = "KNearestNeighbor.compute_distances_two_loops"
 ONE = "KNearestNeighbor.compute_distances_one_loop"
 NO = "KNearestNeighbor.compute_distances_no_loops"
 VOTE = "KNearestNeighbor.predict_labels"
-EVERYTHING = (TRAIN, TWO, ONE, NO, VOTE, CV)
 
 NO_LOOPS_BODY = """        test_sq = np.sum(X ** 2, axis=1)[:, np.newaxis]  # (num_test, 1)
         train_sq = np.sum(self.X_train ** 2, axis=1)[np.newaxis, :]  # (1, num_train)
@@ -22,13 +21,30 @@ VOTE_LINES = """            votes = np.bincount(self.y_train[nearest])
 CV_SPLIT = """    X_folds = np.array_split(X, num_folds)
     y_folds = np.array_split(y, num_folds)
 """
+VOTE_LOOP = """        for i in range(num_test):
+            # A stable sort keeps equally distant training examples in index
+            # order, so the choice among them does not depend on the algorithm.
+            nearest = np.argsort(dists[i], kind="stable")[:k]
+""" + VOTE_LINES
+SORT = 'nearest = np.argsort(dists[i], kind="stable")[:k]'
+CV_DISTANCES = "dists = classifier.compute_distances_no_loops(X_folds[i])"
+
+# The reference's cross_validate_knn stays in every class mutant: it runs on top of the class's
+# mistake, and loses nothing for it (one mistake, one deduction).
 
 MUTANTS = [
     # -- train
     Mutant("train_stores_under_other_names", NB, CLS,
            old="        self.X_train = X\n        self.y_train = y\n",
            new="        self.X = X\n        self.y = y\n",
-           breaks=EVERYTHING),
+           breaks=(TRAIN,), mistake="store the training data as self.X_train"),
+    Mutant("train_stores_float_labels", NB, CLS,
+           old="        self.y_train = y\n", new="        self.y_train = y.astype(float)\n",
+           breaks=(TRAIN,), mistake="holds the labels as floats"),
+    # The cross-validation then fails inside train, as a correct one does: only train pays.
+    Mutant("train_left_unimplemented", NB, CLS,
+           old="        self.X_train = X\n        self.y_train = y\n", new="        raise NotImplementedError\n",
+           breaks=(TRAIN,)),
     Mutant("train_keeps_the_first_data", NB, CLS,
            old="        self.X_train = X\n        self.y_train = y\n",
            new="        if not hasattr(self, 'X_train'):\n            self.X_train = X\n            self.y_train = y\n",
@@ -64,7 +80,11 @@ MUTANTS = [
            breaks=(NO,), mistake="squared distances"),
     Mutant("no_loops_transposed", NB, CLS,
            old="dists = np.sqrt(np.maximum(sq_dists, 0.0))", new="dists = np.sqrt(np.maximum(sq_dists, 0.0)).T",
-           breaks=(NO, CV), mistake="transposed"),
+           breaks=(NO,), mistake="transposed"),
+    Mutant("no_loops_wrong_sign", NB, CLS,
+           old="sq_dists = test_sq - 2.0 * (X @ self.X_train.T) + train_sq",
+           new="sq_dists = test_sq + 2.0 * (X @ self.X_train.T) + train_sq",
+           breaks=(NO,), mistake="wrong sign"),
     Mutant("no_loops_without_clipping", NB, CLS,
            old="dists = np.sqrt(np.maximum(sq_dists, 0.0))", new="dists = np.sqrt(sq_dists)",
            breaks=(NO,), mistake="NaN"),
@@ -85,13 +105,13 @@ MUTANTS = [
     Mutant("no_loops_all_differences_at_once", NB, CLS,
            old=NO_LOOPS_BODY,
            new="        sq_dists = np.sum((X[:, np.newaxis, :] - self.X_train[np.newaxis, :, :]) ** 2, axis=2)\n",
-           breaks=(NO, CV), mistake="(num_test, num_train, D)"),
+           breaks=(NO,), mistake="(num_test, num_train, D)"),
     Mutant("no_loops_centres_in_place", NB, CLS,
            old=NO_LOOPS_BODY,
            new="        centre = X.mean(axis=0)\n"
                "        X -= centre\n"
                "        self.X_train -= centre\n" + NO_LOOPS_BODY,
-           breaks=(NO, CV), mistake="was modified"),
+           breaks=(NO,), mistake="was modified"),
     # Disguised loops: the distances are right, only the no-loop check refuses them.
     Mutant("disguised_loop_functools_reduce", NB, CLS, old=NO_LOOPS_BODY,
            new="        test_sq = np.sum(X ** 2, axis=1)[:, np.newaxis]\n"
@@ -128,23 +148,27 @@ MUTANTS = [
            old=VOTE_LINES,
            new="            votes = np.bincount(self.y_train[nearest])\n"
                "            y_pred[i] = len(votes) - 1 - np.argmax(votes[::-1])\n",
-           breaks=(VOTE, CV), mistake="largest label"),
+           breaks=(VOTE,), mistake="largest label"),
     Mutant("vote_tie_to_first_seen", NB, CLS,
            old=VOTE_LINES,
            new="            from collections import Counter\n"
                "            y_pred[i] = Counter(self.y_train[nearest].tolist()).most_common(1)[0][0]\n",
-           breaks=(VOTE, CV), mistake="seen first"),
-    Mutant("vote_of_the_farthest", NB, CLS,
-           old='nearest = np.argsort(dists[i], kind="stable")[:k]',
-           new='nearest = np.argsort(-dists[i], kind="stable")[:k]',
-           breaks=(VOTE, CV), mistake="farthest"),
-    Mutant("vote_ignores_k", NB, CLS,
-           old='nearest = np.argsort(dists[i], kind="stable")[:k]',
-           new='nearest = np.argsort(dists[i], kind="stable")[:1]',
-           breaks=(VOTE, CV), mistake="k is ignored"),
+           breaks=(VOTE,), mistake="seen first"),
+    Mutant("vote_of_the_farthest", NB, CLS, old=SORT, new='nearest = np.argsort(-dists[i], kind="stable")[:k]',
+           breaks=(VOTE,), mistake="farthest"),
+    Mutant("vote_ignores_k", NB, CLS, old=SORT, new='nearest = np.argsort(dists[i], kind="stable")[:1]',
+           breaks=(VOTE,), mistake="k is ignored"),
+    # CS231n's starter made y_pred float: right labels, wrong dtype, one check.
     Mutant("vote_returns_floats", NB, CLS,
            old="y_pred = np.zeros(num_test, dtype=np.int64)", new="y_pred = np.zeros(num_test)",
-           breaks=(VOTE,), mistake="dtype"),
+           breaks=(VOTE,), mistake="return integer labels"),
+    # Sorting the rows of dists in place: the cross-validation's next k votes on sorted rows.
+    Mutant("vote_sorts_dists_in_place", NB, CLS, old=SORT,
+           new='order = np.argsort(dists[i], kind="stable")\n'
+               "            nearest = order[:k]\n"
+               "            dists[i] = dists[i][order]",
+           breaks=(VOTE,), mistake="dists was modified"),
+    Mutant("vote_left_unimplemented", NB, CLS, old=SORT, new="raise NotImplementedError", breaks=(VOTE,)),
     # -- cross_validate_knn
     Mutant("cv_validation_fold_in_training", NB, CV,
            old="        classifier.train(X_fold_train, y_fold_train)\n",
@@ -171,6 +195,16 @@ MUTANTS = [
     Mutant("cv_correct_counts", NB, CV,
            old="float(np.mean(y_pred == y_folds[i]))", new="int(np.sum(y_pred == y_folds[i]))",
            breaks=(CV,), mistake="should be a float"),
+    # An error inside the class that a correct cross-validation does not meet: the call is wrong.
+    Mutant("cv_distances_before_training", NB, CV,
+           old="        classifier.train(X_fold_train, y_fold_train)\n",
+           new="        dists = classifier.compute_distances_no_loops(X_folds[i])\n"
+               "        classifier.train(X_fold_train, y_fold_train)\n",
+           breaks=(CV,), mistake="came from your KNearestNeighbor class"),
+    # Centring changes no distance, so the accuracies are right; the input is not.
+    Mutant("cv_centres_X_in_place", NB, CV,
+           old=CV_SPLIT, new="    X -= X.mean(axis=0)\n" + CV_SPLIT,
+           breaks=(CV,), mistake="X was modified"),
 ]
 
 ALTERNATIVES = [
@@ -222,4 +256,27 @@ ALTERNATIVES = [
     # np.mean gives numpy floats, which the notebook's contract accepts (np.float64 is a float).
     Alternative("cv_numpy_float_accuracies", NB, CV,
                 old="float(np.mean(y_pred == y_folds[i]))", new="np.mean(y_pred == y_folds[i])"),
+    # The vote: the default (unstable) sort and a partial one pick the same k nearest when no two
+    # distances tie; counting with Counter or for all rows at once gives the same smallest-label rule.
+    Alternative("vote_default_argsort", NB, CLS, old=SORT, new="nearest = np.argsort(dists[i])[:k]"),
+    Alternative("vote_argpartition_and_bincount", NB, CLS, old=SORT,
+                new="nearest = np.argpartition(dists[i], k - 1)[:k]"),
+    Alternative("vote_counter_smallest_of_the_tied", NB, CLS, old=VOTE_LINES,
+                new="            from collections import Counter\n"
+                    "            counts = Counter(self.y_train[nearest].tolist())\n"
+                    "            top = max(counts.values())\n"
+                    "            y_pred[i] = min(label for label, count in counts.items() if count == top)\n"),
+    Alternative("vote_all_rows_at_once", NB, CLS, old=VOTE_LOOP,
+                new="        nearest = np.argsort(dists, axis=1)[:, :k]  # (num_test, k)\n"
+                    "        labels = self.y_train[nearest]\n"
+                    "        counts = (labels[:, :, np.newaxis] == np.arange(self.y_train.max() + 1)).sum(axis=1)\n"
+                    "        y_pred = np.argmax(counts, axis=1)  # the first maximum: the smallest tied label\n"),
+    # The cross-validation may take its distances from any of the three methods, or vote itself.
+    Alternative("cv_with_two_loop_distances", NB, CV, old=CV_DISTANCES,
+                new="dists = classifier.compute_distances_two_loops(X_folds[i])"),
+    Alternative("cv_with_one_loop_distances", NB, CV, old=CV_DISTANCES,
+                new="dists = classifier.compute_distances_one_loop(X_folds[i])"),
+    Alternative("cv_votes_itself", NB, CV, old="            y_pred = classifier.predict_labels(dists, k=k)\n",
+                new="            nearest = np.argsort(dists, axis=1)[:, :k]\n"
+                    "            y_pred = np.array([np.argmax(np.bincount(row)) for row in y_fold_train[nearest]])\n"),
 ]
