@@ -3,16 +3,28 @@
 Shapes: N examples, D features, C classes. Losses are compared with the
 reference and with the values each known mistake gives, computed here by
 ``_hinge``. Tolerances admit float32 arithmetic; every known mistake moves the
-values by far more. The training tests replace ``self.loss`` of the student's
-classifier by a function of this suite (it runs here, called back from the
-worker), so they judge ``train`` alone, whatever the student's loss does.
+values by far more. A contract detail (a 0-d array for the loss, labels as floats
+or in a list) costs its one contract check; the tests of values take it. The
+training tests replace ``self.loss`` of the student's classifier by a function
+of this suite (it runs here, called back from the worker), so they judge
+``train`` alone, whatever the student's loss does.
 """
 
 import numpy as np
 import pytest
 
 import utils
-from autograder.feedback import Mistake, check_array, check_number, check_scalar, close, diagnose, unchanged
+from autograder.feedback import (
+    Mistake,
+    check_array,
+    check_label_dtype,
+    check_labels,
+    check_number,
+    check_scalar,
+    close,
+    diagnose,
+    unchanged,
+)
 from autograder.hidden_tests.checks import (
     best_seconds,
     check_tuned_accuracy,
@@ -462,19 +474,23 @@ def test_train_lowers_the_loss_on_a_separable_problem(student, reference, rng):
 
 
 # -- LinearClassifier.predict ----------------------------------------------------------------------
+def _not_scores(y_pred, N, C):
+    """A Mistake if predict returned the (N, C) scores rather than one label per row."""
+    if isinstance(y_pred, np.ndarray) and y_pred.shape == (N, C):
+        raise Mistake("predict returned the scores (N, C); return the label of the highest score of each row")
+
+
 @target("LinearClassifier.predict")
 def test_predict_returns_integer_labels_of_shape_N(student, rng):
-    """predict returns an integer array of shape (N,), also for a single example."""
+    """predict returns a numpy array of integer labels of shape (N,), also for a single example."""
     D, C = 6, 4
     classifier = student.LinearSVM()
     classifier.W = rng.normal(size=(D, C))
     for N in (11, 1):
         y_pred = classifier.predict(rng.normal(size=(N, D)))
-        if isinstance(y_pred, np.ndarray) and y_pred.shape == (N, C):
-            raise Mistake("predict returned the scores (N, C); return the label of the highest score of each row")
-        y_pred = check_array(y_pred, (N,), f"the predictions for {N} example{'s' if N > 1 else ''}", "fi")
-        if y_pred.dtype.kind == "f":
-            raise Mistake("predict returned floating-point values; return integer labels (e.g. int64)")
+        _not_scores(y_pred, N, C)
+        # The one check of the type and dtype: the test of the values takes a list or whole floats too.
+        check_label_dtype(y_pred, (N,), f"predict(X) on {N} example{'s' if N > 1 else ''}")
 
 
 @target("LinearClassifier.predict")
@@ -485,13 +501,12 @@ def test_predict_is_the_argmax_of_the_scores(student, rng):
     classifier = student.LinearSVM()
     classifier.W = W0.copy()
     y_pred, (X_after,), _ = classifier.predict.inspect(X.copy())
-    if isinstance(y_pred, np.ndarray) and y_pred.shape == (N, C):
-        raise Mistake("predict returned the scores (N, C); return the label of the highest score of each row")
-    y_pred = check_array(y_pred, (N,), "predict(X)", "fi")
+    _not_scores(y_pred, N, C)
+    y_pred = check_labels(y_pred, (N,), "predict(X)")
     scores = X @ W0
     diagnose(y_pred, np.argmax(scores, axis=1), {
         "the class of the lowest score (argmin instead of argmax)": np.argmin(scores, axis=1),
-    }, "the predictions", rtol=0, atol=0)
+    }, "predict(X)", rtol=0, atol=0)
     unchanged(X, X_after, "X")
     unchanged(W0, classifier.W, "self.W")
 

@@ -70,6 +70,41 @@ def svm_loss_vectorized(W, X, y, reg):
     return loss, dW
 '''
 
+_ADD_AT_VECTORIZED = '''import numpy as np
+
+def svm_loss_vectorized(W, X, y, reg):
+    num_train = X.shape[0]
+    rows = np.arange(num_train)
+    scores = X @ W
+    margins = np.maximum(0.0, scores - scores[rows, y][:, None] + 1.0)
+    margins[rows, y] = 0.0
+    loss = margins.sum() / num_train + reg * np.sum(W * W)
+    violated = (margins > 0).astype(float)
+    dW = X.T @ violated  # each violated margin adds X[i] to its column
+    # ... and takes X[i] from the correct class's column, once per violation: scattered rows of dW.T.
+    np.add.at(dW.T, y, -violated.sum(axis=1)[:, None] * X)
+    return float(loss), dW / num_train + 2 * reg * W
+'''
+
+_FLOAT32_NAIVE = '''import numpy as np
+
+def svm_loss_naive(W, X, y, reg):
+    W32, X32 = W.astype(np.float32), X.astype(np.float32)
+    num_train, num_classes = X.shape[0], W.shape[1]
+    loss = np.float32(0)
+    dW = np.zeros(W.shape, dtype=np.float32)
+    for i in range(num_train):
+        scores = X32[i] @ W32
+        for j in range(num_classes):
+            margin = scores[j] - scores[y[i]] + np.float32(1)
+            if j != y[i] and margin > 0:
+                loss += margin
+                dW[:, j] += X32[i]
+                dW[:, y[i]] -= X32[i]
+    loss = loss / num_train + np.float32(reg) * np.sum(W32 * W32)
+    return float(loss), dW / num_train + 2 * np.float32(reg) * W32
+'''
+
 _PER_EXAMPLE_NAIVE = '''import numpy as np
 
 def svm_loss_naive(W, X, y, reg):
@@ -204,9 +239,13 @@ MUTANTS = [
            old="        y_pred = np.argmax(X.dot(self.W), axis=1)\n        return y_pred.astype(np.int64)",
            new="        y_pred = X.dot(self.W)\n        return y_pred",
            breaks=(PREDICT, "best_svm"), mistake="returned the scores"),
+    # Contract details: each costs the one check of the type and dtype, never the test of the values.
     Mutant("predict_returns_floats", NB, CLASSIFIER,
            old="return y_pred.astype(np.int64)", new="return y_pred.astype(np.float64)",
-           breaks=(PREDICT,), mistake="floating-point"),
+           breaks=(PREDICT,), mistake="has a floating-point dtype"),
+    Mutant("predict_returns_a_list", NB, CLASSIFIER,
+           old="return y_pred.astype(np.int64)", new="return y_pred.astype(np.int64).tolist()",
+           breaks=(PREDICT,), mistake="should be a numpy array, not a list"),
     Mutant("predict_argmin", NB, CLASSIFIER,
            old="np.argmax(X.dot(self.W), axis=1)", new="np.argmin(X.dot(self.W), axis=1)",
            breaks=(PREDICT, "best_svm"), mistake="argmin"),
@@ -226,6 +265,11 @@ ALTERNATIVES = [
     Alternative("vectorized_with_einsum", NB, VECTORIZED, source=_EINSUM_VECTORIZED),
     Alternative("vectorized_with_a_one_hot_mask", NB, VECTORIZED, source=_ONE_HOT_VECTORIZED),
     Alternative("vectorized_in_float32", NB, VECTORIZED, source=_FLOAT32_VECTORIZED),
+    Alternative("vectorized_with_np_add_at", NB, VECTORIZED, source=_ADD_AT_VECTORIZED),
     Alternative("naive_updates_the_correct_column_once_per_example", NB, NAIVE, source=_PER_EXAMPLE_NAIVE),
+    Alternative("naive_in_float32", NB, NAIVE, source=_FLOAT32_NAIVE),
     Alternative("classifier_with_randint_and_a_new_W_array", NB, CLASSIFIER, source=_COMPACT_CLASSIFIER),
+    Alternative("predict_with_the_argmax_method", NB, CLASSIFIER,
+                old="        y_pred = np.argmax(X.dot(self.W), axis=1)\n        return y_pred.astype(np.int64)",
+                new="        scores = X @ self.W\n        return scores.argmax(1)"),
 ]
