@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import time
 
 import numpy as np
 
@@ -475,22 +474,6 @@ def _cell_problem(cell, checked):
     if special:
         return f"the class {klass.name} defines {special[0]}, which changes what self.<name> means"
     return None
-
-
-def best_seconds(call, repeats, give_up_after=1.0):
-    """(the shortest wall-clock time of ``repeats`` calls, the last call's result).
-
-    Timed here, so the student's code cannot fake it; stops early once a call
-    takes longer than ``give_up_after`` seconds.
-    """
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = call()
-        best = min(best, time.perf_counter() - start)
-        if best > give_up_after:
-            break
-    return best, result
 
 
 def seeded(seed, call):

@@ -1,0 +1,93 @@
+"""A grade is reproducible: same submission, same score and messages, whatever its batch position, the
+number of jobs, or what else the machine runs (two processes spinning on both cores)."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.batch import grade_batch
+from tests.autograder.mutants import catalog
+from tests.autograder.submissions import make_edited_submission
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "class"
+LOAD_ROUNDS = 2
+SPIN = "while True: pass"
+
+
+def _grades(results):
+    """{student: (status, score, {test id: (status, score, message)})}."""
+    return {r["student"]: (r["status"], r["score"], {t["id"]: (t["status"], t["score"], t["message"])
+                                                     for t in r["tests"]}) for r in results}
+
+
+def _class(folder, students):
+    """A class folder with one submission per (name, source folder)."""
+    folder.mkdir(parents=True)
+    for name, source in students:
+        shutil.copytree(source, folder / name)
+    return folder
+
+
+def _one_alternative_per_notebook(tmp_path, reference_submission):
+    _, alternatives = catalog()
+    chosen = {}
+    for alternative in alternatives:
+        chosen.setdefault(alternative.notebook, alternative)
+    return [(f"alt_{a.notebook}", make_edited_submission(tmp_path / "alternatives" / a.name, reference_submission, a))
+            for a in chosen.values()]
+
+
+@pytest.fixture(scope="module")
+def quiet(tmp_path_factory, reference_submission):
+    """Grades on a quiet machine, one job, in one order."""
+    root = tmp_path_factory.mktemp("determinism")
+    alternatives = _one_alternative_per_notebook(root, reference_submission)
+    students = [("reference", reference_submission), ("partial", EXAMPLES / "partial"),
+                ("bugs", EXAMPLES / "bugs")] + alternatives
+    results = grade_batch([_class(root / "quiet", students)], root / "out-quiet", jobs=1, progress=False)
+    return root, students, _grades(results)
+
+
+@pytest.mark.slow
+def test_the_reference_and_valid_alternatives_earn_full_marks_on_a_quiet_machine(quiet):
+    _, _, grades = quiet
+    full = {name: (status, score) for name, (status, score, _) in grades.items() if name.startswith(("ref", "alt"))}
+    assert all(status == "graded" for status, _ in full.values())
+    assert len({score for _, score in full.values()}) == 1, full
+    assert 0 < grades["partial"][1] < grades["reference"][1] and 0 < grades["bugs"][1] < grades["reference"][1]
+
+
+@pytest.mark.slow
+def test_batch_position_and_job_count_do_not_change_a_grade(quiet):
+    """Each submission twice, at other positions, two jobs: every score and message as on the quiet run."""
+    root, students, expected = quiet
+    shuffled = [(f"{i:02d}-{name}", source) for i, (name, source) in enumerate(reversed(students + students))]
+    results = grade_batch([_class(root / "shuffled", shuffled)], root / "out-shuffled", jobs=2, progress=False)
+    got = _grades(results)
+    differing = sorted(name for name, grade in got.items() if grade != expected[name.split("-", 1)[1]])
+    assert len(got) == 2 * len(students) and differing == []
+
+
+@pytest.fixture
+def two_spinning_processes():
+    hogs = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(2)]
+    yield hogs
+    for hog in hogs:
+        hog.kill()
+        hog.wait()
+
+
+@pytest.mark.slow
+def test_two_processes_spinning_on_both_cores_do_not_change_a_grade(quiet, two_spinning_processes):
+    """The speed checks count CPU time, so a grade under --jobs 2 beside two CPU hogs is the quiet grade."""
+    root, students, expected = quiet
+    kept = [(name, source) for name, source in students if name.startswith(("ref", "alt"))]
+    differing = []
+    for round_ in range(LOAD_ROUNDS):
+        out = root / f"out-load-{round_}"
+        results = grade_batch([_class(root / f"load-{round_}", kept)], out, jobs=2, progress=False)
+        assert all(hog.poll() is None for hog in two_spinning_processes)  # the load lasted the whole batch
+        differing += [(round_, name) for name, grade in _grades(results).items() if grade != expected[name]]
+    assert differing == []
