@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import grade_batch
+from autograder.batch import SubmissionFolder, grade_batch, run_pool
 from tests.autograder.mutants import catalog
+from tests.autograder.pool_helpers import fake_failure, grade_one_notebook
 from tests.autograder.submissions import make_edited_submission
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "class"
 LOAD_ROUNDS = 2
 SPIN = "while True: pass"
+TIMED_NOTEBOOKS = ("knn", "svm", "softmax")  # the notebooks with speed checks
 
 
 def _grades(results):
@@ -91,3 +93,18 @@ def test_two_processes_spinning_on_both_cores_do_not_change_a_grade(quiet, two_s
         assert all(hog.poll() is None for hog in two_spinning_processes)  # the load lasted the whole batch
         differing += [(round_, name) for name, grade in _grades(results).items() if grade != expected[name]]
     assert differing == []
+
+
+@pytest.mark.slow
+def test_every_valid_alternative_of_a_timed_notebook_earns_full_marks_beside_cpu_hogs(
+        tmp_path, reference_submission, two_spinning_processes):
+    """Each catalog alternative of knn, svm and softmax, two jobs, two hogs: full marks, as on a quiet machine."""
+    _, alternatives = catalog()
+    todo = [SubmissionFolder(f"{a.notebook}--{a.name}", make_edited_submission(tmp_path / f"{a.notebook}-{a.name}",
+                                                                             reference_submission, a))
+            for a in alternatives if a.notebook in TIMED_NOTEBOOKS]
+    results = list(run_pool(todo, grade_one_notebook, fake_failure, jobs=2))
+    assert all(hog.poll() is None for hog in two_spinning_processes)
+    short = {r["student"]: r.get("failures", r.get("error")) for r in results
+             if r["status"] != "graded" or r["score"] != r["max_score"]}
+    assert len(results) == len(todo) > 20 and short == {}
