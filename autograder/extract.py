@@ -1,7 +1,8 @@
 """Stage 2, extract: the student's code, cell by cell, by nbgrader ``grade_id``.
 
 The rule (shared with ``utils.load_notebook``, see
-``utils.notebook_loader.select_definition_cells``):
+``utils.notebook_loader.select_definition_cells``; cell roles come from
+``utils.cells``):
 
 * locked cells (``imports``, ``data``) come from the instructor's source
   notebook, whatever the submission holds, as nbgrader restores them;
@@ -17,16 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from utils.notebook_loader import (
-    IMPORTS_CELL,
-    TUNING_PREFIX,
-    defined_names,
-    grade_id,
-    python_source,
-    select_definition_cells,
-)
-
-DATA_CELL = "data"
+from utils.cells import DATA_CELL, IMPORTS_CELL, CellRole, grade_id, role
+from utils.notebook_loader import defined_names, python_source, select_definition_cells
 
 
 @dataclass
@@ -63,14 +56,13 @@ class ExtractedNotebook:
 def _reference_cells(reference):
     locked, definitions, tuning = {}, [], []
     for cell in reference.cells:
-        gid = grade_id(cell)
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") != "code" or not gid:
-            continue
-        if gid in (IMPORTS_CELL, DATA_CELL):
+        kind, gid = role(cell), grade_id(cell)
+        if kind in (CellRole.IMPORTS, CellRole.DATA):
             locked[gid] = cell.source
-        elif meta.get("solution") and not meta.get("grade"):
-            (tuning if gid.startswith(TUNING_PREFIX) else definitions).append((gid, defined_names(cell.source)))
+        elif kind is CellRole.DEFINITION:
+            definitions.append((gid, defined_names(cell.source)))
+        elif kind is CellRole.TUNING:
+            tuning.append((gid, defined_names(cell.source)))
     return locked, definitions, tuning
 
 

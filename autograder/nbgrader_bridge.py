@@ -19,6 +19,7 @@ from traitlets import Unicode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from autograder.errors import GraderError
+from utils import cells
 
 
 def cell_outputs(score, points, messages):
@@ -49,12 +50,12 @@ class KitAutograde(NbGraderPreprocessor):
             raise GraderError(f"the kit could not grade {name} of {result.student}: {result.error}")
         scores = result.cells()
         for cell in nb.cells:
-            meta = cell.get("metadata", {}).get("nbgrader", {})
-            if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+            if cells.role(cell) is not cells.CellRole.GRADE:
                 continue
-            score, _ = scores.get((name, meta["grade_id"]), (0.0, 0.0))
-            messages = [t.message for t in result.tests if t.grade_id == meta["grade_id"] and t.status != "passed"]
-            cell.outputs = cell_outputs(score, float(meta.get("points", 0)), messages)
+            gid = cells.grade_id(cell)
+            score, _ = scores.get((name, gid), (0.0, 0.0))
+            messages = [t.message for t in result.tests if t.grade_id == gid and t.status != "passed"]
+            cell.outputs = cell_outputs(score, cells.points(cell), messages)
             cell.execution_count = 1
         return nb, resources
 

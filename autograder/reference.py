@@ -13,7 +13,8 @@ from pathlib import Path
 import nbformat
 
 from autograder.errors import GraderError
-from utils.notebook_loader import grade_id, load_notebook
+from utils import cells
+from utils.notebook_loader import load_notebook
 
 SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
 RELEASE = Path(__file__).resolve().parents[1] / "assignments"
@@ -42,13 +43,12 @@ class ReferenceSet:
 
     def points(self):
         """{(notebook, grade_id): points} of every autograded grade cell."""
-        table = {}
-        for name in self.notebooks:
-            for cell in self.notebook(name).cells:
-                meta = cell.get("metadata", {}).get("nbgrader", {})
-                if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
-                    table[(name, grade_id(cell))] = float(meta.get("points", 0))
-        return table
+        return {
+            (name, cells.grade_id(cell)): cells.points(cell)
+            for name in self.notebooks
+            for cell in self.notebook(name).cells
+            if cells.role(cell) is cells.CellRole.GRADE
+        }
 
 
 NOTEBOOK_ORDER = ("knn", "gradient_check", "svm", "softmax", "two_layer_net")

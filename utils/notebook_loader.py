@@ -1,10 +1,10 @@
 """Load the definitions of an assignment notebook into a fresh module.
 
 A later notebook reuses an earlier one with ``svm = load_notebook("svm")``.
-Only the ``imports`` cell and the definition cells (nbgrader solution cells
-that are not tuning cells, see ``solutions/README.md``) run, chosen by the
-rule of ``select_definition_cells``; data loading, experiments, plots and
-checks do not. The grader extracts a submission's code with the same rule.
+Only the ``imports`` cell and the definition cells (roles decided by
+``utils.cells``, see ``solutions/README.md``) run, chosen by the rule of
+``select_definition_cells``; data loading, experiments, plots and checks do
+not. The grader extracts a submission's code with the same rule.
 """
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import linecache
 import types
 from pathlib import Path
 
-
-IMPORTS_CELL = "imports"
-TUNING_PREFIX = "tune_"
+# IMPORTS_CELL, TUNING_PREFIX, grade_id and is_definition_cell are re-exported:
+# notebooks and tests import them from here.
+from utils.cells import IMPORTS_CELL, TUNING_PREFIX, CellRole, grade_id, is_definition_cell, role  # noqa: F401
 
 # The folder of the notebook being loaded, so that a notebook that loads a
 # sibling (softmax loads svm) finds it next to itself, wherever the caller runs.
@@ -30,26 +30,10 @@ class NotebookLoadError(ImportError):
     """A notebook could not be found, read or executed as a module."""
 
 
-def grade_id(cell):
-    """The nbgrader ``grade_id`` of a cell, or None."""
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
 def cell_source(cell):
     """A cell's source as one string (the notebook format may store a list of lines)."""
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else source
-
-
-def is_definition_cell(cell):
-    """True for the ``imports`` cell and for solution code cells that define graded names."""
-    if cell.get("cell_type") != "code":
-        return False
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    gid = meta.get("grade_id") or ""
-    if gid == IMPORTS_CELL:
-        return True
-    return bool(meta.get("solution")) and not meta.get("grade") and not gid.startswith(TUNING_PREFIX)
 
 
 def python_source(source):
@@ -123,7 +107,7 @@ def select_definition_cells(nb, expected=None):
         if not matches and names:
             matches = [
                 cell for cell in code_cells
-                if "nbgrader" not in cell.get("metadata", {}) and names <= defined_names(cell_source(cell))
+                if role(cell) is CellRole.UNMARKED and names <= defined_names(cell_source(cell))
             ]
         if matches:
             cells.append((gid, cell_source(matches[-1])))
