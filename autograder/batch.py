@@ -31,7 +31,7 @@ from tqdm import tqdm
 from autograder import __version__
 from autograder.errors import GraderError, ReadError, RunError
 from autograder.read import student_id
-from autograder.reference import SOLUTIONS, references
+from autograder.reference import SOLUTIONS, infer_assignment, references
 from autograder.report import gradescope_json, grades_csv, result_json, safe_name, write_atomic
 from autograder.sandbox import UTILS_DIR, detect
 
@@ -49,7 +49,7 @@ class SubmissionFolder:
     folder: Path
 
 
-def find_submissions(paths, assignment="assignment1"):
+def find_submissions(paths, assignment):
     """The submissions under ``paths``: notebooks, a folder per student, or an nbgrader ``submitted/`` tree.
 
     Raises
@@ -192,12 +192,14 @@ class OutputLock:
         self.handle.close()
 
 
-def grade_batch(paths, out, assignment="assignment1", jobs=None, force=False, progress=True,
+def grade_batch(paths, out, assignment=None, jobs=None, force=False, progress=True,
                 require_sandbox=False):
     """Grade every submission under ``paths`` into folder ``out``.
 
     Parameters
     ----------
+    assignment : str, optional
+        Default: inferred from the notebooks under ``paths`` (``reference.infer_assignment``).
     require_sandbox : bool
         Refuse to grade unless the worker is sandboxed (bubblewrap or Landlock).
 
@@ -218,6 +220,10 @@ def grade_batch(paths, out, assignment="assignment1", jobs=None, force=False, pr
     if not isolation.sandboxed:
         print("autograder: warning: student code is NOT sandboxed on this machine; it can read the reference "
               "solutions and the hidden tests. Install bubblewrap, or run `autograder selftest`.", file=sys.stderr)
+    for raw in paths:  # before inferring the assignment: a wrong path is the first thing to hear about
+        if not Path(raw).exists():
+            raise ReadError(f"{raw}: no such file or folder")
+    assignment = assignment or infer_assignment(paths)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     submissions = find_submissions(paths, assignment)

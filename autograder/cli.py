@@ -22,7 +22,7 @@ def _parser():
     grade.add_argument("paths", nargs="+", metavar="PATH",
                        help="notebooks, a folder per student, or an nbgrader submitted/ folder")
     grade.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
-    grade.add_argument("--assignment", default="assignment1")
+    grade.add_argument("--assignment", help="the assignment to grade (default: inferred from the notebooks)")
     grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                        help="submissions graded at once (default: the number of cores)")
     grade.add_argument("--force", action="store_true", help="regrade submissions already graded")

@@ -1,16 +1,16 @@
 """Stage 4, compare: the hidden pytest suites, run in the trusted process.
 
 The suites in ``hidden_tests/<assignment>/`` are ordinary pytest files. Each
-names its notebook (``NOTEBOOK = "svm.ipynb"``) and maps its targets to grade
-cells (``GRADE_CELLS = {"svm_loss_naive": "test_svm_loss_naive", ...}``);
-each test is marked ``@pytest.mark.target("svm_loss_naive", weight=1)`` and
-uses these fixtures:
+names its notebook (``NOTEBOOK = "svm.ipynb"``); the assignment's manifest maps
+the notebook's targets to grade cells. Each test is marked
+``@pytest.mark.target("svm_loss_naive", weight=1)`` and uses these fixtures:
 
 ``student``    the submission's notebook, a proxy into the worker
 ``reference``  the reference solution, loaded here from ``solutions/``
 ``tuned``      ``tuned("best_svm")``: runs the student's tuning cell, returns the object
 ``student_code`` the submission's extracted cells (for source checks such as "no loops")
 ``rng``        a ``numpy.random.Generator`` seeded from the test's id
+``manifest``   the assignment's ``utils.manifest.Manifest`` (accuracy targets, ...)
 ``speed``      ``speed.ratio(...)``: the student's version against the reference's naive one, in CPU
                time of worker processes (``autograder.timing``)
 
@@ -32,6 +32,7 @@ from autograder.feedback import Mistake
 from autograder.proxy import MissingDefinition, RemoteObject
 from autograder.run import StudentFault
 from autograder.timing import SpeedCheck
+from utils.manifest import ManifestError
 
 HIDDEN_TESTS = Path(__file__).resolve().parent / "hidden_tests"
 
@@ -107,6 +108,10 @@ class KitPlugin:
     def speed(self, request):
         notebook = request.module.NOTEBOOK
         return SpeedCheck(self.context, notebook, self._student_module(notebook))
+
+    @pytest.fixture
+    def manifest(self):
+        return self.context.references.manifest
 
     @pytest.fixture
     def rng(self, request):
@@ -202,9 +207,16 @@ class KitPlugin:
         test_name = item.name[len("test_"):] if item.name.startswith("test_") else item.name
         return Outcome(
             nodeid=item.nodeid, notebook=module.NOTEBOOK, target=target,
-            grade_id=module.GRADE_CELLS[target], name=test_name,
+            grade_id=self._grade_cell(module.NOTEBOOK, target, item), name=test_name,
             weight=float(marker.kwargs.get("weight", 1.0)), status=status, message=message,
         )
+
+
+    def _grade_cell(self, notebook, target, item):
+        try:
+            return self.context.references.manifest.grade_cell(notebook, target)
+        except ManifestError as exc:
+            raise CompareError(f"hidden test {item.nodeid}: {exc}") from None
 
 
 def _classify(excinfo, item):

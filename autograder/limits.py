@@ -1,7 +1,7 @@
 """Every limit a submission is graded under, declared once.
 
 The defaults below hold for every assignment; an assignment may change any
-of them in ``hidden_tests/<assignment>/limits.toml``::
+of them in the ``[limits]`` table of its manifest (``solutions/<assignment>/manifest.toml``)::
 
     [limits]
     call_seconds = 20
@@ -15,16 +15,10 @@ from __future__ import annotations
 import dataclasses
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from autograder.errors import GraderError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
-HIDDEN_TESTS = Path(__file__).resolve().parent / "hidden_tests"
 MiB = 1024**2
 
 
@@ -72,21 +66,19 @@ def size_text(n):
     return f"{n / 1024**3:g} GiB" if n >= 1024**3 else f"{n / MiB:g} MiB"
 
 
-def load_limits(assignment, hidden_tests=None):
-    """The limits of ``assignment``: the defaults, changed by its ``limits.toml`` if it has one.
+def load_limits(manifest):
+    """The limits of an assignment: the defaults, changed by the ``[limits]`` of its manifest.
+
+    Parameters
+    ----------
+    manifest : utils.manifest.Manifest
 
     Raises
     ------
     GraderError
-        If the file is not valid TOML, names an unknown limit or gives a value that is not a positive number.
+        If the table names an unknown limit or gives a value that is not a positive number.
     """
-    path = Path(hidden_tests or HIDDEN_TESTS) / assignment / "limits.toml"
-    if not path.is_file():
-        return Limits()
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("limits", {})
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise GraderError(f"{path}: cannot read the limits: {exc}") from exc
+    path, table = manifest.path, manifest.limits
     fields = {f.name: f.type for f in dataclasses.fields(Limits)}
     unknown = sorted(set(table) - set(fields))
     if unknown:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from autograder import __version__
@@ -14,10 +15,11 @@ from autograder.errors import CompareError, GraderError
 from autograder.extract import extract
 from autograder.limits import load_limits
 from autograder.read import read_submission, worker_copy
-from autograder.reference import references
+from autograder.reference import SOLUTIONS, infer_assignment, references
 from autograder.run import StudentSession
 from autograder.sandbox import detect
-from utils.notebook_loader import grade_id, python_source
+from utils.cells import TUNING_PREFIX, grade_id
+from utils.notebook_loader import python_source
 from autograder.score import cell_scores, score
 
 
@@ -57,16 +59,20 @@ class SubmissionResult:
         return cell_scores(self.tests)
 
 
-def grade_submission(folder, assignment="assignment1", student=None, notebooks=None,
-                     limits=None, isolation=None):
+def grade_submission(folder, assignment=None, student=None, notebooks=None,
+                     limits=None, isolation=None, solutions=SOLUTIONS):
     """Grade one submission folder.
 
     Parameters
     ----------
     folder : path
         The folder holding the student's notebooks.
+    assignment : str, optional
+        Default: inferred from the folder (``reference.infer_assignment``).
     notebooks : iterable of str, optional
         Grade only these notebooks (file names); default every notebook of the assignment.
+    solutions : path
+        The folder of the course's source notebooks, one folder per assignment, each with its manifest.
 
     Returns
     -------
@@ -75,8 +81,9 @@ def grade_submission(folder, assignment="assignment1", student=None, notebooks=N
         itself failed; ``invalid_submission`` when no notebook could be read.
     """
     start, cpu_start = time.perf_counter(), time.process_time()
-    refs = references(assignment)
-    limits = limits or load_limits(assignment)
+    assignment = assignment or infer_assignment([folder], solutions, notebooks or ())
+    refs = references(assignment, Path(solutions))
+    limits = limits or load_limits(refs.manifest)
     isolation = isolation or detect()
     wanted = tuple(notebooks or refs.notebooks)
     submission = read_submission(folder, wanted, assignment, student)
@@ -139,7 +146,7 @@ def worker_copies(refs, notebooks):
                 if cell.get("cell_type") == "code" and grade_id(cell) in usable:
                     cell.source = usable[grade_id(cell)]
             unusable = sorted({gid for gid, _ in extracted.definitions} - set(usable)) + sorted(
-                gid for gid in extracted.missing if not gid.startswith("tune_"))
+                gid for gid in extracted.missing if not gid.startswith(TUNING_PREFIX))
             if unusable:
                 stand_ins[name] = f"its cells {', '.join(repr(g) for g in unusable)} could not be used"
         else:

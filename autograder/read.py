@@ -35,7 +35,7 @@ class Submission:
 
 
 def student_id(folder, assignment):
-    """``alice`` for ``.../submitted/alice/assignment1`` or for a folder named ``alice``."""
+    """``alice`` for ``.../submitted/alice/<assignment>`` or for a folder named ``alice``."""
     folder = Path(folder).resolve()
     if folder.name == assignment and folder.parent.parent.name == "submitted":
         return folder.parent.name
@@ -111,7 +111,7 @@ def _repair(cell):
             isinstance(line, str) for line in source) else ""
 
 
-def read_submission(folder, expected_notebooks, assignment="assignment1", student=None):
+def read_submission(folder, expected_notebooks, assignment, student=None):
     """Read the expected notebooks of one submission folder.
 
     Parameters

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.errors import GraderError
+from utils.manifest import FILE_NAME, Manifest, ManifestError, load_manifest
 from utils import cells
 from utils.notebook_loader import load_notebook
 
@@ -26,7 +27,8 @@ class ReferenceSet:
 
     assignment: str
     folder: Path
-    notebooks: tuple  # file names, e.g. ("knn.ipynb", ...)
+    notebooks: tuple  # file names, e.g. ("knn.ipynb", ...), in the manifest's order
+    manifest: Manifest
 
     def notebook(self, name):
         return _read(self.folder / name)
@@ -51,18 +53,63 @@ class ReferenceSet:
         }
 
 
-NOTEBOOK_ORDER = ("knn", "gradient_check", "svm", "softmax", "two_layer_net")
+def assignments(solutions=SOLUTIONS):
+    """Names of the assignments that have source notebooks and a manifest, sorted."""
+    return sorted(p.parent.name for p in Path(solutions).glob(f"*/{FILE_NAME}"))
+
+
+def infer_assignment(paths, solutions=SOLUTIONS, notebooks=()):
+    """The assignment the submissions under ``paths`` are for, when none is named.
+
+    A folder named after an assignment (nbgrader's ``submitted/<student>/<assignment>/``)
+    decides; otherwise the assignment that declares the most of the notebooks found
+    (with ``notebooks``, file names the caller asks for, counted as found).
+
+    Raises
+    ------
+    GraderError
+        If no assignment, or more than one equally, fits.
+    """
+    known = assignments(solutions)
+    found = set(notebooks)
+    for raw in paths:
+        path = Path(raw)
+        notebooks = [path] if path.suffix == ".ipynb" else sorted(path.rglob("*.ipynb")) if path.is_dir() else []
+        for notebook in notebooks:
+            named = [part for part in notebook.parent.parts if part in known]
+            if named:
+                return named[-1]
+            found.add(notebook.name)
+    overlap = {name: len(found & set(references(name, solutions).notebooks)) for name in known}
+    best = max(overlap.values(), default=0)
+    fitting = [name for name, count in overlap.items() if count == best and count > 0]
+    if len(fitting) != 1:
+        raise GraderError(f"cannot tell which assignment the notebooks are for ({', '.join(known) or 'none known'}); "
+                          "name it with --assignment")
+    return fitting[0]
 
 
 @functools.lru_cache(maxsize=None)
-def references(assignment="assignment1", solutions=SOLUTIONS):
-    """The ``ReferenceSet`` of ``assignment``; ``GraderError`` if its sources are missing."""
+def references(assignment, solutions=SOLUTIONS):
+    """The ``ReferenceSet`` of ``assignment``, its notebooks in the manifest's order.
+
+    Raises
+    ------
+    GraderError
+        If the assignment has no manifest, or a notebook it declares is missing.
+    """
     folder = Path(solutions) / assignment
     if not folder.is_dir():
-        raise GraderError(f"no source notebooks for {assignment} in {folder}")
-    present = {p.stem for p in folder.glob("*.ipynb")}
-    ordered = [n for n in NOTEBOOK_ORDER if n in present] + sorted(present - set(NOTEBOOK_ORDER))
-    return ReferenceSet(assignment, folder, tuple(f"{n}.ipynb" for n in ordered))
+        known = ", ".join(assignments(solutions)) or "none"
+        raise GraderError(f"no source notebooks for {assignment} in {folder} (assignments: {known})")
+    try:
+        manifest = load_manifest(folder)
+    except ManifestError as exc:
+        raise GraderError(str(exc)) from None
+    missing = [name for name in manifest.notebooks if not (folder / name).is_file()]
+    if missing:
+        raise GraderError(f"{manifest.path} declares notebooks that are not in {folder}: {', '.join(missing)}")
+    return ReferenceSet(assignment, folder, manifest.notebooks, manifest)
 
 
 @functools.lru_cache(maxsize=None)

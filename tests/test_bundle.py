@@ -17,7 +17,7 @@ def test_bundle_holds_the_release_utils_and_install_files_only(tmp_path):
     top = {name.split("/")[0] for name in names}
     assert top == {"assignment1", "utils", "pyproject.toml", "environment.yml", "README.md"}
     assert sorted(n for n in names if n.startswith("assignment1/")) == sorted(
-        f"assignment1/{nb}.ipynb" for nb in NOTEBOOKS)
+        [f"assignment1/{nb}.ipynb" for nb in NOTEBOOKS] + ["assignment1/manifest.toml"])
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 

@@ -15,8 +15,9 @@ def _grade_id(cell):
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
-def test_release_holds_exactly_the_five_notebooks():
-    assert sorted(p.name for p in RELEASE.iterdir()) == sorted(f"{name}.ipynb" for name in NOTEBOOKS)
+def test_release_holds_exactly_the_five_notebooks_and_the_manifest():
+    assert sorted(p.name for p in RELEASE.iterdir()) == sorted([f"{name}.ipynb" for name in NOTEBOOKS]
+                                                               + ["manifest.toml"])
 
 
 def test_committed_release_is_what_nbgrader_generates_from_the_solutions(tmp_path):

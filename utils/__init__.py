@@ -9,7 +9,11 @@ import importlib
 _EXPORTS = {
     "NotebookLoadError": "utils.notebook_loader",
     "load_notebook": "utils.notebook_loader",
+    "accuracy_target": "utils.manifest",
     "add_bias": "utils.data",
+    "load_binary_digits": "utils.binary",
+    "plot_decision_boundary": "utils.binary",
+    "toy_dataset": "utils.binary",
     "dataset_name": "utils.data",
     "load_splits": "utils.data",
     "subtract_mean": "utils.data",

@@ -489,7 +489,7 @@ def seeded(seed, call):
 ACCURACY_BAND = 0.05  # a tuned object's shortfall is shown only as "at most" or "more than" this
 
 
-def check_tuned_accuracy(tuned, name, what, targets, with_bias, predict):
+def check_tuned_accuracy(tuned, manifest, name, what, with_bias, predict):
     """Run the tuning cell that leaves ``name`` and check its validation accuracy.
 
     The accuracy is computed here from the weights the object holds (``predict``), never
@@ -503,8 +503,8 @@ def check_tuned_accuracy(tuned, name, what, targets, with_bias, predict):
         The object the tuning cell must leave (``best_svm``).
     what : str
         What it should be, for messages ("the best trained LinearSVM").
-    targets : dict
-        Dataset name -> the accuracy the notebook states as its target.
+    manifest : the ``manifest`` fixture
+        Declares the accuracy ``name`` must reach on each dataset (the notebook's check reads it too).
     with_bias : bool
         Whether the notebook's data cell appends the bias column.
     predict : callable
@@ -523,7 +523,7 @@ def check_tuned_accuracy(tuned, name, what, targets, with_bias, predict):
     if isinstance(best, (int, float, str, list, tuple, dict, np.ndarray)):
         raise Mistake(f"{name} should be {what}, not {describe_type(best)}")
     accuracy = float(np.mean(predict(best, X_val, len(data.class_names)) == data.y_val))
-    target = targets[dataset]
+    target = manifest.accuracy_target(name, dataset)
     if not accuracy >= target:
         # The accuracy comes from the student's weights, so it is tainted: only two coarse bands are shown.
         gap = "by at most" if accuracy >= target - ACCURACY_BAND else "by more than"

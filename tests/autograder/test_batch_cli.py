@@ -13,6 +13,7 @@ import pytest
 
 from autograder.batch import find_submissions, grade_batch
 from autograder.errors import ReadError
+from tests.notebooks import ASSIGNMENT
 
 NB = "gradient_check.ipynb"
 AUTOGRADER = [sys.executable, "-m", "autograder.cli"]
@@ -36,7 +37,7 @@ def test_submissions_are_found_in_every_layout(tmp_path):
     _student(class_folder, "cid", notebook)
     _student(class_folder, "dee", notebook)
     single = _student(tmp_path, "eve", notebook)
-    found = find_submissions([tree, class_folder, single / NB])
+    found = find_submissions([tree, class_folder, single / NB], ASSIGNMENT)
     assert [(s.student, s.folder.relative_to(tmp_path).as_posix()) for s in found] == [
         ("ann", "submitted/ann/assignment1"), ("bob", "submitted/bob/assignment1"),
         ("cid", "class/cid"), ("dee", "class/dee"), ("eve", "eve"),
@@ -49,7 +50,7 @@ def test_submissions_are_found_in_every_layout(tmp_path):
 ])
 def test_bad_paths_are_one_line_errors(tmp_path, make_path, message):
     with pytest.raises(ReadError, match=message):
-        find_submissions([make_path(tmp_path)])
+        find_submissions([make_path(tmp_path)], ASSIGNMENT)
 
 
 @pytest.mark.parametrize("args, message", [

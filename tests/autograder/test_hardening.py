@@ -20,6 +20,8 @@ from autograder.read import read_notebook
 from autograder.report import safe_name
 from autograder.run import StudentCrash, StudentError, StudentSession, StudentTimeout
 from autograder.sandbox import Isolation, detect
+from tests.notebooks import SOLUTIONS
+from utils.manifest import load_manifest
 from tests.autograder.pool_helpers import fake_failure, fake_grade
 
 MiB = 2**20
@@ -360,16 +362,20 @@ def test_a_full_disk_leaves_no_half_written_result(tmp_path):
 # -- limits ----------------------------------------------------------------------------
 
 def test_an_assignment_can_change_its_limits_and_unknown_ones_are_refused(tmp_path):
-    (tmp_path / "a0").mkdir()
-    (tmp_path / "a0" / "limits.toml").write_text("[limits]\ncall_seconds = 20\nprocesses = 32\n")
-    limits = load_limits("a0", tmp_path)
+    manifest = (SOLUTIONS / "manifest.toml").read_text().split("[limits]")[0]
+
+    def limits_of(table):
+        folder = tmp_path / f"a{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        (folder / "manifest.toml").write_text(manifest + "[limits]\n" + table)
+        return load_limits(load_manifest(folder))
+
+    limits = limits_of("call_seconds = 20\nprocesses = 32\n")
     assert (limits.call_seconds, limits.processes, limits.memory_bytes) == (20, 32, Limits().memory_bytes)
-    (tmp_path / "a0" / "limits.toml").write_text("[limits]\ncall_secs = 20\n")
     with pytest.raises(GraderError, match="unknown limits call_secs"):
-        load_limits("a0", tmp_path)
-    (tmp_path / "a0" / "limits.toml").write_text("[limits]\nprocesses = 2.5\n")
+        limits_of("call_secs = 20\n")
     with pytest.raises(GraderError, match="whole number"):
-        load_limits("a0", tmp_path)
+        limits_of("processes = 2.5\n")
 
 
 def test_results_record_the_limits_and_the_isolation_they_were_graded_under(tmp_path, reference_submission):

@@ -5,15 +5,6 @@ import pytest
 from autograder.feedback import Mistake, check_array, check_scalar, close, diagnose, student_raises, unchanged
 
 NOTEBOOK = "gradient_check.ipynb"
-GRADE_CELLS = {
-    "eval_numerical_gradient": "test_eval_numerical_gradient",
-    "eval_numerical_gradient_array": "test_eval_numerical_gradient_array",
-    "rel_error": "test_rel_error",
-    "grad_check_sparse": "test_grad_check_sparse",
-    "backprop_example": "test_backprop_example",
-    "sgd_step": "test_sgd_step",
-    "sample_batch": "test_sample_batch",
-}
 target = pytest.mark.target
 
 

@@ -28,14 +28,6 @@ from autograder.proxy import MissingDefinition
 from autograder.run import SHOWN_EXCEPTIONS, StudentError, StudentFault
 
 NOTEBOOK = "knn.ipynb"
-GRADE_CELLS = {
-    "KNearestNeighbor.train": "test_knn_train",
-    "KNearestNeighbor.compute_distances_two_loops": "test_two_loops",
-    "KNearestNeighbor.compute_distances_one_loop": "test_one_loop",
-    "KNearestNeighbor.compute_distances_no_loops": "test_no_loops",
-    "KNearestNeighbor.predict_labels": "test_predict_labels",
-    "cross_validate_knn": "test_cross_validate",
-}
 target = pytest.mark.target
 
 CLASS_CELL = "knn_class"

@@ -8,9 +8,9 @@ full marks everywhere outside ``breaks``; an ``Alternative`` must keep full mark
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass
 
-NOTEBOOK_MODULES = ("gradient_check", "knn", "svm", "softmax", "two_layer_net", "speed")
 
 
 @dataclass(frozen=True)
@@ -47,13 +47,10 @@ class Alternative(Edit):
 
 
 def catalog():
-    """(mutants, alternatives) of every notebook that has a catalog module."""
+    """(mutants, alternatives) of every catalog module in this package (one per notebook, and speed)."""
     mutants, alternatives = [], []
-    for name in NOTEBOOK_MODULES:
-        try:
-            module = importlib.import_module(f"tests.autograder.mutants.{name}")
-        except ModuleNotFoundError:
-            continue
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
         mutants += module.MUTANTS
         alternatives += getattr(module, "ALTERNATIVES", [])
     return mutants, alternatives
