@@ -564,7 +564,7 @@ def test_the_tuning_cell_is_introduced_by_its_target_and_the_visible_check_uses_
     introduction = source(notebook[index - 1])
     assert f"at least {ACCURACY_TARGET}" in introduction and "one target that your own code trains" in introduction
     check = source(cell_by_id("logistic_regression", "test_best_logistic_w"))
-    assert f"target = {ACCURACY_TARGET}" in check or 'accuracy_target("best_logistic_w")' in check
+    assert f"target = {ACCURACY_TARGET}" in check or 'accuracy_target("best_logistic_w"' in check
 
 
 @pytest.mark.slow
