@@ -41,6 +41,7 @@ import ast
 import builtins
 
 import numpy as np
+import pytest
 
 from autograder.feedback import Mistake, check_array, describe_type
 from utils.notebook_loader import python_source
@@ -474,6 +475,41 @@ def _cell_problem(cell, checked):
     if special:
         return f"the class {klass.name} defines {special[0]}, which changes what self.<name> means"
     return None
+
+
+def each_target(argname, cases):
+    """Parametrize a test over ``cases``, each case marked with its own target and weight.
+
+    Parameters
+    ----------
+    cases : dict
+        Test id -> (target, weight, the argument's value), e.g.
+        ``{"naive": ("svm_loss_naive", 2, "svm_loss_naive"), ...}``.
+    """
+    return pytest.mark.parametrize(argname, [
+        pytest.param(value, id=case, marks=pytest.mark.target(target, weight=weight))
+        for case, (target, weight, value) in cases.items()])
+
+
+def clusters(rng, centres, y):
+    """Points around ``centres`` (C, D): row i is centres[y[i]] plus unit Gaussian noise, shape (N, D)."""
+    return centres[y] + rng.normal(size=(len(y), centres.shape[1]))
+
+
+def returned_pair(value, what, pair="(loss, dW)"):
+    """The two values a function returned as a pair, or a ``Mistake`` for any other structure."""
+    if not (isinstance(value, (tuple, list)) and len(value) == 2):
+        raise Mistake(f"{what} must return the pair {pair}")
+    return value
+
+
+def scaled_atol(expected, relative, scale=1.0):
+    """An absolute tolerance for values of the size of ``expected``: relative * scale * max(1, max |expected|).
+
+    ``scale`` is the size of what they were computed from (the largest score, for float32 arithmetic
+    whose error grows with it).
+    """
+    return relative * scale * max(1.0, float(np.max(np.abs(expected))))
 
 
 def seeded(seed, call):

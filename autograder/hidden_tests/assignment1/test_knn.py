@@ -19,6 +19,8 @@ from autograder.feedback import Mistake, check_array, check_label_dtype, check_l
 from autograder.feedback import describe_type
 from autograder.hidden_tests.checks import (
     LOOP_NODES,
+    clusters,
+    each_target,
     find_function,
     imported_aliases,
     loop_problem,
@@ -49,9 +51,7 @@ LIBRARY_NAMES = {"norm", "scipy", "sklearn", "cdist", "pdist", "euclidean_distan
 
 def _each_method(weight):
     """Parametrize a test over the three distance versions, each marked with its own target."""
-    return pytest.mark.parametrize("method", [
-        pytest.param(name, id=short, marks=target(f"KNearestNeighbor.{name}", weight=weight))
-        for short, name in METHODS.items()])
+    return each_target("method", {short: (f"KNearestNeighbor.{name}", weight, name) for short, name in METHODS.items()})
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def _blobs(rng, num_points, num_classes=4, dim=6):
     """Overlapping Gaussian clusters in random order: most accuracies well between 0 and 1."""
     centres = rng.normal(scale=0.9, size=(num_classes, dim))
     y = rng.integers(num_classes, size=num_points)
-    return centres[y] + rng.normal(size=(num_points, dim)), y
+    return clusters(rng, centres, y), y
 
 
 def _trained_on_all_folds(reference, X, y, k_choices, num_folds):

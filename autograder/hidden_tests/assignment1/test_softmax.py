@@ -22,6 +22,10 @@ from autograder.feedback import Mistake, check_array, check_number, check_scalar
 from autograder.feedback import describe_type, dtype_name
 from autograder.hidden_tests.checks import (
     check_tuned_accuracy,
+    clusters,
+    each_target,
+    returned_pair,
+    scaled_atol,
     predict_linear,
     find_function,
     imported_aliases,
@@ -50,8 +54,7 @@ target = pytest.mark.target
 
 def _per_loss(weight, *names):
     """pytest parameters, one per loss version, each marked with its own target."""
-    return pytest.mark.parametrize("loss_name", [
-        pytest.param(name, id=name.rsplit("_", 1)[-1], marks=target(name, weight=weight)) for name in names])
+    return each_target("loss_name", {name.rsplit("_", 1)[-1]: (name, weight, name) for name in names})
 
 
 # -- problems ---------------------------------------------------------------------------------
@@ -67,15 +70,7 @@ def _blobs(rng, N, D, C):
     """Well separated clusters with a bias column, classes balanced."""
     centres = rng.normal(scale=3.0, size=(C, D - 1))
     y = rng.permutation(np.arange(N) % C)
-    X = centres[y] + rng.normal(size=(N, D - 1))
-    return np.hstack([X, np.ones((N, 1))]), y
-
-
-def _loss_pair(value, what="the function"):
-    """(loss, dW) from what a loss returned, or a Mistake."""
-    if not (isinstance(value, (tuple, list)) and len(value) == 2):
-        raise Mistake(f"{what} must return the pair (loss, dW)")
-    return value
+    return np.hstack([clusters(rng, centres, y), np.ones((N, 1))]), y
 
 
 def _gradient(dW, W, y, what="dW"):
@@ -100,8 +95,7 @@ def _atol(expected, scores=None):
 
     float32 arithmetic is off by about 1e-7 times the largest score and the largest value.
     """
-    scale = 1.0 if scores is None else max(1.0, float(np.max(np.abs(scores))))
-    return 1e-6 * scale * max(1.0, float(np.max(np.abs(expected))))
+    return scaled_atol(expected, 1e-6, 1.0 if scores is None else max(1.0, float(np.max(np.abs(scores)))))
 
 
 def _matches(loss, dW, expected, scores, rtol=RTOL):
@@ -113,7 +107,7 @@ def _matches(loss, dW, expected, scores, rtol=RTOL):
 
 def _check_loss_and_gradient(student_value, reference, W, X, y, reg, what=""):
     """Loss and dW against the reference, naming the known mistakes of the data term and of the penalty."""
-    loss, dW = _loss_pair(student_value)
+    loss, dW = returned_pair(student_value, "the function")
     N = len(X)
     data_loss, data_dW, probs = _data_part(reference, W, X, y)
     penalty, penalty_dW = reg * float(np.sum(W * W)), 2 * reg * W
@@ -187,7 +181,7 @@ def test_absent_classes_and_a_single_example(student, reference, rng, loss_name)
 
 def _finite_or_unstable(value, problem):
     """(loss, dW) of a call on large scores; a Mistake naming the ``problem`` if anything is not finite."""
-    loss, dW = _loss_pair(value)
+    loss, dW = returned_pair(value, "the function")
     try:
         finite = bool(np.all(np.isfinite(np.asarray(loss, dtype=float))))
         finite = finite and bool(np.all(np.isfinite(np.asarray(dW, dtype=float))))
@@ -239,7 +233,7 @@ def test_leaves_W_X_and_y_unchanged(student, rng, loss_name):
 def test_returns_a_float_and_a_float64_gradient(student, rng, loss_name):
     """Returns (loss, dW): the loss a float, dW a float64 array of W's shape."""
     W, X, y = _problem(rng, N=5, D=4, C=3)
-    loss, dW = _loss_pair(getattr(student, loss_name)(W, X, y, 0.2))
+    loss, dW = returned_pair(getattr(student, loss_name)(W, X, y, 0.2), loss_name)
     check_number(loss, "the loss")  # the one check of this detail: the other tests take a 0-d array too
     if not isinstance(loss, (float, np.floating)):
         raise Mistake(f"the loss should be a float (e.g. float(loss)), not {describe_type(loss)}")
@@ -251,7 +245,7 @@ def test_returns_a_float_and_a_float64_gradient(student, rng, loss_name):
 # -- vectorized only ---------------------------------------------------------------------------------
 def _vectorized_correct_or_stop(student, reference, W, X, y):
     """Fail unless the vectorized data term (reg = 0) is right: loops and speed earn credit only then."""
-    loss, dW = _loss_pair(student.softmax_loss_vectorized(W, X, y, 0.0))
+    loss, dW = returned_pair(student.softmax_loss_vectorized(W, X, y, 0.0), "the function")
     if not _matches(loss, dW, reference.softmax_loss_vectorized(W, X, y, 0.0), X @ W):
         raise Mistake("softmax_loss_vectorized does not compute the right loss and gradient yet (even with "
                       "reg = 0), so this check cannot give credit")
@@ -308,7 +302,7 @@ def _classifier_loss(classifier, reference, X, y, reg):
     """(loss, dW) of the student's ``classifier.loss(X, y, reg)``, the reference's loss functions in place of
     the submission's during the call: a mistake of those costs their own tests, not Softmax's."""
     stand_ins = {name: getattr(reference, name) for name in LOSSES}
-    return _loss_pair(classifier.loss(X, y, reg, _replace=stand_ins), "Softmax.loss")
+    return returned_pair(classifier.loss(X, y, reg, _replace=stand_ins), "Softmax.loss")
 
 
 def _same_as_own_loss(student, W, X, y, reg, loss, dW):
@@ -319,7 +313,7 @@ def _same_as_own_loss(student, W, X, y, reg, loss, dW):
     """
     for name in LOSSES:
         try:
-            own_loss, own_dW = _loss_pair(getattr(student, name)(W, X, y, reg))
+            own_loss, own_dW = returned_pair(getattr(student, name)(W, X, y, reg), name)
             if close(loss, own_loss, rtol=1e-9, atol=1e-12) and close(dW, own_dW, rtol=1e-9, atol=1e-12):
                 return True
         except (StudentFault, Mistake, TypeError, ValueError):

@@ -27,6 +27,9 @@ from autograder.feedback import (
 )
 from autograder.hidden_tests.checks import (
     check_tuned_accuracy,
+    each_target,
+    returned_pair,
+    scaled_atol,
     predict_linear,
     find_function,
     loop_problem,
@@ -42,13 +45,13 @@ VECTORIZED_CELL = "svm_loss_vectorized"
 TIMED_SHAPE = (4000, 16, 25)
 SPEEDUP = 3  # how many times less CPU time than the naive loops; the notebook's TODO banner says the same
 RTOL = 1e-4
+ATOL = 1e-5  # relative to the size of the values: scaled_atol
 target = pytest.mark.target
 
 
 def _per_function(weight, *names):
     """pytest parameters, one per loss function, each marked with its own target."""
-    return pytest.mark.parametrize("function", [
-        pytest.param(name, id=name.rsplit("_", 1)[-1], marks=target(name, weight=weight)) for name in names])
+    return each_target("function", {name.rsplit("_", 1)[-1]: (name, weight, name) for name in names})
 
 
 # -- problems and the hinge loss computed here ----------------------------------------------
@@ -112,24 +115,14 @@ def _known_gradients(W, X, y, reg):
     }
 
 
-def _loss_pair(value, function):
-    """(loss, dW) as returned, or a Mistake for another structure."""
-    if not (isinstance(value, (tuple, list)) and len(value) == 2):
-        raise Mistake(f"{function} should return the pair (loss, dW)")
-    return value
-
-
-def _atol(expected):
-    return 1e-5 * max(1.0, float(np.max(np.abs(expected))))
-
-
 def _check_loss(loss, expected, W, X, y, reg, what="the loss"):
-    diagnose(check_scalar(loss, what), expected, _known_losses(W, X, y, reg), what, rtol=RTOL, atol=_atol(expected))
+    diagnose(check_scalar(loss, what), expected, _known_losses(W, X, y, reg), what, rtol=RTOL,
+             atol=scaled_atol(expected, ATOL))
 
 
 def _check_gradient(dW, expected, W, X, y, reg, what="the gradient dW"):
     diagnose(check_array(dW, W.shape, what), expected, _known_gradients(W, X, y, reg), what,
-             rtol=RTOL, atol=_atol(expected))
+             rtol=RTOL, atol=scaled_atol(expected, ATOL))
 
 
 def _working_or_stop(student, reference, rng, function):
@@ -139,10 +132,10 @@ def _working_or_stop(student, reference, rng, function):
     but leave its remaining mistakes to the tests of values.
     """
     W, X, y = _problem(rng, N=15, D=9, C=4)
-    loss, dW = _loss_pair(getattr(student, function)(W, X, y, 0.0), function)
+    loss, dW = returned_pair(getattr(student, function)(W, X, y, 0.0), function)
     expected_loss, expected_dW = reference.svm_loss_vectorized(W, X, y, 0.0)
-    if not (close(check_scalar(loss, "the loss"), expected_loss, RTOL, _atol(expected_loss))
-            or close(dW, expected_dW, RTOL, _atol(expected_dW))):
+    if not (close(check_scalar(loss, "the loss"), expected_loss, RTOL, scaled_atol(expected_loss, ATOL))
+            or close(dW, expected_dW, RTOL, scaled_atol(expected_dW, ATOL))):
         raise Mistake(f"{function} gets neither the loss nor the gradient right yet, so this check cannot give credit")
 
 
@@ -151,7 +144,7 @@ def _working_or_stop(student, reference, rng, function):
 def test_loss_value_without_regularization(student, reference, rng, function):
     """With reg = 0 the loss is the mean over the examples of the hinge sum with margin 1."""
     W, X, y = _problem(rng)
-    loss, _ = _loss_pair(getattr(student, function)(W, X, y, 0.0), function)
+    loss, _ = returned_pair(getattr(student, function)(W, X, y, 0.0), function)
     _check_loss(loss, getattr(reference, function)(W, X, y, 0.0)[0], W, X, y, 0.0)
 
 
@@ -159,7 +152,7 @@ def test_loss_value_without_regularization(student, reference, rng, function):
 def test_gradient_without_regularization(student, reference, rng, function):
     """With reg = 0 the gradient dW of the mean hinge loss is right, column by column."""
     W, X, y = _problem(rng)
-    _, dW = _loss_pair(getattr(student, function)(W, X, y, 0.0), function)
+    _, dW = returned_pair(getattr(student, function)(W, X, y, 0.0), function)
     _check_gradient(dW, getattr(reference, function)(W, X, y, 0.0)[1], W, X, y, 0.0)
 
 
@@ -168,9 +161,9 @@ def test_regularization_term_of_the_loss(student, reference, rng, function):
     """A small and a large reg add reg * sum(W**2) to the loss."""
     W, X, y = _problem(rng)
     call = getattr(student, function)
-    plain = check_scalar(_loss_pair(call(W, X, y, 0.0), function)[0], "the loss")
+    plain = check_scalar(returned_pair(call(W, X, y, 0.0), function)[0], "the loss")
     for reg in (0.05, 20.0):
-        term = check_scalar(_loss_pair(call(W, X, y, reg), function)[0], "the loss") - plain
+        term = check_scalar(returned_pair(call(W, X, y, reg), function)[0], "the loss") - plain
         expected = getattr(reference, function)(W, X, y, reg)[0] - getattr(reference, function)(W, X, y, 0.0)[0]
         diagnose(term, expected, {
             "it is missing": 0.0,
@@ -184,17 +177,17 @@ def test_regularization_gradient(student, reference, rng, function):
     """A small and a large reg add 2 * reg * W to the gradient."""
     W, X, y = _problem(rng)
     call = getattr(student, function)
-    _, plain = _loss_pair(call(W, X, y, 0.0), function)
+    _, plain = returned_pair(call(W, X, y, 0.0), function)
     plain = check_array(plain, W.shape, "the gradient dW")
     for reg in (0.05, 20.0):
-        _, dW = _loss_pair(call(W, X, y, reg), function)
+        _, dW = returned_pair(call(W, X, y, reg), function)
         term = check_array(dW, W.shape, "the gradient dW") - plain
         expected = getattr(reference, function)(W, X, y, reg)[1] - getattr(reference, function)(W, X, y, 0.0)[1]
         diagnose(term, expected, {
             "the regularization gradient 2 * reg * W is missing": np.zeros_like(W),
             "the regularization gradient lacks its factor 2 (it is 2 * reg * W)": expected / 2,
             "the regularization gradient was divided by N": expected / len(X),
-        }, "the regularization part of dW", rtol=RTOL, atol=_atol(plain))
+        }, "the regularization part of dW", rtol=RTOL, atol=scaled_atol(plain, ATOL))
 
 
 @_per_function(1, *LOSS_FUNCTIONS)
@@ -203,7 +196,7 @@ def test_classes_absent_from_y_and_a_single_example(student, reference, rng, fun
     cases = [("when some classes do not occur in y", _problem(rng, N=14, D=8, C=6, labels=[0, 2, 3])),
              ("for a single example", _problem(rng, N=1, D=10, C=7))]
     for where, (W, X, y) in cases:
-        loss, dW = _loss_pair(getattr(student, function)(W, X, y, 0.0), function)
+        loss, dW = returned_pair(getattr(student, function)(W, X, y, 0.0), function)
         expected_loss, expected_dW = getattr(reference, function)(W, X, y, 0.0)
         _check_loss(loss, expected_loss, W, X, y, 0.0, f"the loss {where}")
         _check_gradient(dW, expected_dW, W, X, y, 0.0, f"the gradient dW {where}")
@@ -215,7 +208,7 @@ def test_returns_a_number_and_a_D_by_C_array_and_leaves_inputs_unchanged(student
     _working_or_stop(student, reference, rng, function)
     W, X, y = _problem(rng, N=11, D=7, C=4)
     value, (W_after, X_after, y_after, _), _ = getattr(student, function).inspect(W.copy(), X.copy(), y.copy(), 0.3)
-    loss, dW = _loss_pair(value, function)
+    loss, dW = returned_pair(value, function)
     check_number(loss, "the loss")
     check_array(dW, W.shape, "the gradient dW")
     unchanged(W, W_after, "W")

@@ -26,7 +26,15 @@ from autograder.feedback import (
     diagnose,
     unchanged,
 )
-from autograder.hidden_tests.checks import check_tuned_accuracy, predict_two_layer, seeded
+from autograder.hidden_tests.checks import (
+    check_tuned_accuracy,
+    clusters,
+    each_target,
+    predict_two_layer,
+    returned_pair,
+    scaled_atol,
+    seeded,
+)
 from autograder.run import StudentError
 
 NOTEBOOK = "two_layer_net.ipynb"
@@ -55,7 +63,7 @@ def _blobs(rng, N, D, C):
     """An easy problem: C unit Gaussian clusters 4 apart on random axes (C <= D), classes balanced."""
     centers = 4.0 * np.eye(D)[rng.permutation(D)[:C]]
     y = rng.permutation(np.arange(N) % C)
-    return centers[y] + rng.normal(size=(N, D)), y
+    return clusters(rng, centers, y), y
 
 
 def _net(module, params):
@@ -66,17 +74,7 @@ def _net(module, params):
     return net
 
 
-def _atol(expected, relative=1e-6):
-    return relative * max(1.0, float(np.max(np.abs(expected))))
-
-
 # -- what the student's loss returned ------------------------------------------------
-def _loss_and_grads(value):
-    if not (isinstance(value, (tuple, list)) and len(value) == 2):
-        raise Mistake("with labels, loss must return the pair (loss, grads)")
-    return value
-
-
 def _gradient_array(grads, name, shape):
     """grads[name] as an array of the parameter's shape, or a Mistake (naming a transposed one)."""
     if not isinstance(grads, dict) or name not in grads:
@@ -119,10 +117,10 @@ def _gradient_mistakes(name, params, X, y, reg, wanted):
 def _gradient_test(student, reference, rng, name):
     X, y, params = _problem(rng)
     reg = float(rng.uniform(0.1, 0.5))
-    _, grads = _loss_and_grads(_net(student, params).loss(X, y, reg=reg))
+    _, grads = returned_pair(_net(student, params).loss(X, y, reg=reg), "with labels, loss", "(loss, grads)")
     wanted = _net(reference, params).loss(X, y, reg=reg)[1][name]
     diagnose(_gradient_array(grads, name, wanted.shape), wanted, _gradient_mistakes(name, params, X, y, reg, wanted),
-             f"grads['{name}']", rtol=RTOL, atol=_atol(wanted))
+             f"grads['{name}']", rtol=RTOL, atol=scaled_atol(wanted, 1e-6))
 
 
 # -- TwoLayerNet.loss -----------------------------------------------------------------------
@@ -134,14 +132,14 @@ def test_scores_without_labels(student, reference, rng):
     scores = check_array(_net(student, params).loss(X), expected.shape, "the scores returned without y")
     no_relu = (X @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
     diagnose(scores, expected, {"the ReLU was left out of the forward pass": no_relu}, "the score matrix",
-             rtol=RTOL, atol=_atol(expected))
+             rtol=RTOL, atol=scaled_atol(expected, 1e-6))
 
 
 @target("TwoLayerNet.loss")
 def test_loss_value_without_regularization(student, reference, rng):
     """With reg = 0 the loss is the mean softmax cross-entropy."""
     X, y, params = _problem(rng)
-    loss, _ = _loss_and_grads(_net(student, params).loss(X, y, reg=0.0))
+    loss, _ = returned_pair(_net(student, params).loss(X, y, reg=0.0), "with labels, loss", "(loss, grads)")
     expected, _ = _net(reference, params).loss(X, y, reg=0.0)
     diagnose(check_scalar(loss, "the loss"), expected, {
         "the loss is summed over the examples instead of averaged (divide by N)": len(X) * expected,
@@ -155,8 +153,8 @@ def test_regularization_term_of_the_loss(student, reference, rng):
     X, y, params = _problem(rng)
     reg = float(rng.uniform(0.1, 0.5))
     # A net for each call, so that a loss that changes the parameters costs only the test that says so.
-    plain, _ = _loss_and_grads(_net(student, params).loss(X, y, reg=0.0))
-    regularized, _ = _loss_and_grads(_net(student, params).loss(X, y, reg=reg))
+    plain, _ = returned_pair(_net(student, params).loss(X, y, reg=0.0), "with labels, loss", "(loss, grads)")
+    regularized, _ = returned_pair(_net(student, params).loss(X, y, reg=reg), "with labels, loss", "(loss, grads)")
     term = check_scalar(regularized, "the loss") - check_scalar(plain, "the loss")
     reference_net = _net(reference, params)
     expected = reference_net.loss(X, y, reg=reg)[0] - reference_net.loss(X, y, reg=0.0)[0]
@@ -170,35 +168,18 @@ def test_regularization_term_of_the_loss(student, reference, rng):
     }, "the regularization term", rtol=RTOL, atol=1e-6)
 
 
-@target("TwoLayerNet.loss", weight=1.5)
-def test_gradient_of_W1(student, reference, rng):
-    """grads['W1'] is the gradient of the loss (with regularization) with respect to W1."""
-    _gradient_test(student, reference, rng, "W1")
-
-
-@target("TwoLayerNet.loss")
-def test_gradient_of_b1(student, reference, rng):
-    """grads['b1'] is the gradient of the loss with respect to b1."""
-    _gradient_test(student, reference, rng, "b1")
-
-
-@target("TwoLayerNet.loss", weight=1.5)
-def test_gradient_of_W2(student, reference, rng):
-    """grads['W2'] is the gradient of the loss (with regularization) with respect to W2."""
-    _gradient_test(student, reference, rng, "W2")
-
-
-@target("TwoLayerNet.loss")
-def test_gradient_of_b2(student, reference, rng):
-    """grads['b2'] is the gradient of the loss with respect to b2."""
-    _gradient_test(student, reference, rng, "b2")
+@each_target("name", {name: ("TwoLayerNet.loss", weight, name)
+                        for name, weight in (("W1", 1.5), ("b1", 1), ("W2", 1.5), ("b2", 1))})
+def test_gradient_of_each_parameter(student, reference, rng, name):
+    """grads[name] is the gradient of the loss (with regularization, for W1 and W2) with respect to that parameter."""
+    _gradient_test(student, reference, rng, name)
 
 
 @target("TwoLayerNet.loss", weight=0.5)
 def test_loss_is_returned_as_a_number(student, rng):
     """With labels, the loss comes back as a number (a Python float), not as an array."""
     X, y, params = _problem(rng)
-    loss, _ = _loss_and_grads(_net(student, params).loss(X, y, reg=0.1))
+    loss, _ = returned_pair(_net(student, params).loss(X, y, reg=0.1), "with labels, loss", "(loss, grads)")
     check_number(loss, "the loss")
 
 
@@ -206,7 +187,7 @@ def test_loss_is_returned_as_a_number(student, rng):
 def test_grads_has_one_array_per_parameter(student, rng):
     """grads has exactly the keys W1, b1, W2, b2, each an array of its parameter's shape."""
     X, y, params = _problem(rng)
-    _, grads = _loss_and_grads(_net(student, params).loss(X, y, reg=0.0))
+    _, grads = returned_pair(_net(student, params).loss(X, y, reg=0.0), "with labels, loss", "(loss, grads)")
     if not isinstance(grads, dict) or set(grads) != set(PARAM_NAMES):
         raise Mistake("grads must be a dict with exactly the keys W1, b1, W2, b2")
     for name in PARAM_NAMES:
@@ -215,7 +196,7 @@ def test_grads_has_one_array_per_parameter(student, rng):
 
 def _large_score_loss(net, reference_net, X, y, if_not_finite):
     """The student's (loss, grads) for large scores, with the loss checked; the reference's grads."""
-    loss, grads = _loss_and_grads(net.loss(X, y, reg=0.0))
+    loss, grads = returned_pair(net.loss(X, y, reg=0.0), "with labels, loss", "(loss, grads)")
     try:
         finite = bool(np.all(np.isfinite(np.asarray(loss, dtype=float))))
     except (TypeError, ValueError):
@@ -252,7 +233,7 @@ def test_stable_for_scores_of_magnitude_1e3(student, reference, rng):
         "as shifted - log(sum(exp(shifted))) instead of log(probabilities)")
     for name in PARAM_NAMES:
         wanted = expected_grads[name]
-        if not close(_gradient_array(grads, name, wanted.shape), wanted, rtol=1e-3, atol=_atol(wanted, 1e-3)):
+        if not close(_gradient_array(grads, name, wanted.shape), wanted, rtol=1e-3, atol=scaled_atol(wanted, 1e-3)):
             raise Mistake(f"grads['{name}'] is wrong for large scores")
 
 
