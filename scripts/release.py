@@ -1,6 +1,6 @@
 """Generate the student release ``assignments/<assignment>`` from ``solutions/`` with nbgrader.
 
-Usage: ``python -m scripts.release [--assignment assignment1] [--release-dir DIR]``.
+Usage: ``python -m scripts.release [--assignment NAME] [--release-dir DIR]`` (default: every assignment).
 The gradebook database nbgrader needs for this lives in a temporary folder,
 so nothing but the release is written.
 """
@@ -49,15 +49,18 @@ def generate_release(assignment=ASSIGNMENT, release_dir=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--assignment", default=ASSIGNMENT)
+    parser.add_argument("--assignment", help="one assignment (default: every one with a manifest)")
     parser.add_argument("--release-dir", type=Path, default=None)
     args = parser.parse_args(argv)
-    try:
-        folder = generate_release(args.assignment, args.release_dir)
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"release written to {folder}")
+    from autograder.reference import assignments
+
+    for assignment in [args.assignment] if args.assignment else assignments():
+        try:
+            folder = generate_release(assignment, args.release_dir)
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"release written to {folder}")
     return 0
 
 
