@@ -48,7 +48,17 @@ class Outcome:
     name: str
     weight: float
     status: str  # passed, failed, error, timeout
-    message: str = ""
+    checked: str = ""  # what the test checks (its docstring's first line); set when it did not pass
+    problem: str = ""  # what went wrong, in the suite's or the grader's words; "" when nothing more is known
+
+    @property
+    def message(self):
+        return join_message(self.checked, self.problem)
+
+
+def join_message(checked, problem):
+    """The one-line message of a test that did not pass: what was checked — what went wrong."""
+    return f"{checked} — {problem}" if problem else checked
 
 
 @dataclass
@@ -201,14 +211,14 @@ class KitPlugin:
         if marker is None:
             raise CompareError(f"hidden test {item.nodeid} has no target marker")
         target = marker.args[0]
-        status, message = "passed", ""
+        status, checked, problem = "passed", "", ""
         if report.outcome != "passed":
-            status, message = _classify(call.excinfo, item)
+            status, checked, problem = _classify(call.excinfo, item)
         test_name = item.name[len("test_"):] if item.name.startswith("test_") else item.name
         return Outcome(
             nodeid=item.nodeid, notebook=module.NOTEBOOK, target=target,
             grade_id=self._grade_cell(module.NOTEBOOK, target, item), name=test_name,
-            weight=float(marker.kwargs.get("weight", 1.0)), status=status, message=message,
+            weight=float(marker.kwargs.get("weight", 1.0)), status=status, checked=checked, problem=problem,
         )
 
 
@@ -220,20 +230,20 @@ class KitPlugin:
 
 
 def _classify(excinfo, item):
-    """(status, student-safe message) for a failed test."""
+    """(status, what was checked, what went wrong) for a failed test, all student-safe."""
     doc = (item.function.__doc__ or "").strip().splitlines()
     described = doc[0] if doc else item.name.replace("_", " ")
     if excinfo is None:
-        return "error", described
+        return "error", described, ""
     exc = excinfo.value
     if isinstance(exc, StudentFault):
-        return exc.status, f"{described} — {exc}"
+        return exc.status, described, str(exc)
     if isinstance(exc, Mistake):
-        return "failed", f"{described} — {exc}"
+        return "failed", described, str(exc)
     if isinstance(exc, AssertionError):
-        return "failed", described
+        return "failed", described, ""
     # The check itself broke on what the student's code returned.
-    return "error", f"{described} — the check could not use what your code returned ({type(exc).__name__})"
+    return "error", described, f"the check could not use what your code returned ({type(exc).__name__})"
 
 
 def _stand_in_note(stand_ins, notebook):

@@ -239,9 +239,8 @@ def pass_rates(results):
 def common_mistakes(results, top=TOP_MISTAKES):
     """The most common mistakes over graded submissions' tests that did not pass.
 
-    A mistake is a test message without its leading docstring part (the text
-    after the first " — ", when there is one), counted once per student and
-    target.
+    A mistake is what went wrong in a test (its ``problem``; what it checked when
+    nothing more is known), counted once per student and target.
 
     Returns
     -------
@@ -254,16 +253,15 @@ def common_mistakes(results, top=TOP_MISTAKES):
             continue
         for test in result["tests"]:
             if test["status"] != "passed":
-                students[(test["target"], mistake_text(test.get("message", "")))].add(result["student"])
+                students[(test["target"], mistake_text(test))].add(result["student"])
     rows = [(mistake, target, len(who)) for (target, mistake), who in students.items()]
     rows.sort(key=lambda row: (-row[2], row[1], row[0]))
     return rows[:top]
 
 
-def mistake_text(message):
-    """The part of a test message after the docstring ("described — mistake"), else all of it."""
-    described, dash, mistake = (message or "").partition(" — ")
-    return (mistake if dash else described).strip() or "(no message)"
+def mistake_text(test):
+    """What went wrong in a test that did not pass (a result's test dict), else what it checked."""
+    return (test.get("problem") or test.get("checked") or "").strip() or "(no message)"
 
 
 def _histogram_html(graded):

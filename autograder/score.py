@@ -22,7 +22,9 @@ class TestResult:
     score: float
     max_score: float
     status: str
-    message: str
+    message: str  # what was checked — what went wrong (compare.join_message), "" when passed
+    checked: str = ""
+    problem: str = ""
 
     def to_dict(self):
         return asdict(self)
@@ -53,7 +55,7 @@ def score(outcomes, points):
             id=f"{outcome.notebook.removesuffix('.ipynb')}.{outcome.target}.{outcome.name}",
             notebook=outcome.notebook, target=outcome.target, grade_id=outcome.grade_id,
             score=share if outcome.status == "passed" else 0.0, max_score=share,
-            status=outcome.status, message=outcome.message,
+            status=outcome.status, message=outcome.message, checked=outcome.checked, problem=outcome.problem,
         ))
     return results
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
+from autograder.compare import join_message
 from autograder.html_report import (
     GRADER_ERROR_NOTE, INVALID_NOTE, TOP_MISTAKES, common_mistakes, feedback_html, pass_rates,
     write_reports,
@@ -26,11 +27,13 @@ MISTAKES = ["it looks like you forgot to divide by N", "dW has shape (3, 5); exp
 
 
 def make_test(notebook, target, name, passed, message="", points=2.0):
-    """One test entry of the result JSON."""
+    """One test entry of the result JSON; ``message`` is written "what was checked — what went wrong"."""
+    checked, _, problem = message.partition(" — ")
     return {
         "id": f"{notebook.removesuffix('.ipynb')}.{target}.{name}", "notebook": notebook, "target": target,
         "grade_id": f"test_{target}", "score": points if passed else 0.0, "max_score": points,
-        "status": "passed" if passed else "failed", "message": message,
+        "status": "passed" if passed else "failed", "message": join_message(checked, problem),
+        "checked": checked, "problem": problem,
     }
 
 

@@ -71,7 +71,7 @@ def test_mutant_loses_points_on_its_target_and_only_there(tmp_path, reference_su
     collateral = {target: points for target, points in lost.items() if points > 0 and target not in mutant.breaks}
     assert collateral == {}
     if mutant.mistake:
-        messages = " ".join(t.message for t in result.tests if t.target == mutant.breaks[0])
+        messages = " ".join(t.problem for t in result.tests if t.target == mutant.breaks[0])  # what went wrong
         assert mutant.mistake in messages, messages
     assert [t.message for t in result.tests if _reveals_values(t.message)] == []
 
