@@ -11,14 +11,14 @@ from scripts.release import ASSIGNMENT, ROOT
 
 
 class Course:
-    """``solutions/`` and ``nbgrader_config.py`` of this repository in ``folder``, with a real gradebook."""
+    """An assignment's ``solutions/`` and this repository's nbgrader config in ``folder``, with a real gradebook."""
 
-    def __init__(self, folder):
-        self.root = Path(folder)
+    def __init__(self, folder, assignment=ASSIGNMENT):
+        self.root, self.assignment = Path(folder), assignment
         self.root.mkdir(parents=True, exist_ok=True)
         # The kit's config: source and release folders, and the engine as nbgrader's scorer.
         shutil.copy2(ROOT / "nbgrader_config.py", self.root)
-        shutil.copytree(ROOT / "solutions" / ASSIGNMENT, self.root / "solutions" / ASSIGNMENT)
+        shutil.copytree(ROOT / "solutions" / assignment, self.root / "solutions" / assignment)
 
     def nbgrader(self, *args, timeout=900, check=True):
         """Run ``nbgrader ARGS`` in the course; returns the CompletedProcess.
@@ -36,7 +36,7 @@ class Course:
 
     def submit(self, student, folder):
         """Place a student's notebooks where nbgrader collects them."""
-        target = self.root / "submitted" / student / ASSIGNMENT
+        target = self.root / "submitted" / student / self.assignment
         shutil.copytree(folder, target)
         return target
 
@@ -46,7 +46,7 @@ class Course:
 
         scores = {}
         with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gradebook:
-            submission = gradebook.find_submission(ASSIGNMENT, student)
+            submission = gradebook.find_submission(self.assignment, student)
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
                     # Autograded code cells only; inline questions await a human.

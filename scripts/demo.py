@@ -25,8 +25,9 @@ from scripts.leak_check import find_leaks
 from scripts.make_examples import EXAMPLES
 from scripts.notebook_runner import NotebookRunError, run_notebook
 from scripts.release import ASSIGNMENT, ROOT, generate_release
+from utils.manifest import load_manifest
 
-NOTEBOOKS = ("knn", "gradient_check", "svm", "softmax", "two_layer_net")
+NOTEBOOKS = tuple(Path(name).stem for name in load_manifest(ROOT / "solutions" / ASSIGNMENT).notebooks)
 
 
 def release_step():
