@@ -14,7 +14,9 @@ the notebook's targets to grade cells. Each test is marked
 ``speed``      ``speed.ratio(...)``: the student's version against the reference's naive one, in CPU
                time of worker processes (``autograder.timing``)
 
-This plugin keeps all of that in one file, with the hook that records outcomes.
+This module is the pytest plugin (the fixtures and the hook that records
+outcomes) and the run of the suites; ``loading`` puts notebooks into the worker,
+``outcomes`` decides what a student may read of a failure.
 """
 from __future__ import annotations
 
@@ -28,37 +30,13 @@ import numpy as np
 import pytest
 
 from autograder.errors import CompareError, GraderError
-from autograder.feedback import Mistake
-from autograder.proxy import MissingDefinition, RemoteObject
+from autograder.loading import load_module
+from autograder.outcomes import Outcome, classify
 from autograder.run import StudentFault
 from autograder.timing import SpeedCheck
 from utils.manifest import ManifestError
 
 HIDDEN_TESTS = Path(__file__).resolve().parent / "hidden_tests"
-
-
-@dataclass
-class Outcome:
-    """What one hidden test found (before scoring)."""
-
-    nodeid: str
-    notebook: str
-    target: str
-    grade_id: str
-    name: str
-    weight: float
-    status: str  # passed, failed, error, timeout
-    checked: str = ""  # what the test checks (its docstring's first line); set when it did not pass
-    problem: str = ""  # what went wrong, in the suite's or the grader's words; "" when nothing more is known
-
-    @property
-    def message(self):
-        return join_message(self.checked, self.problem)
-
-
-def join_message(checked, problem):
-    """The one-line message of a test that did not pass: what was checked — what went wrong."""
-    return f"{checked} — {problem}" if problem else checked
 
 
 @dataclass
@@ -73,21 +51,6 @@ class GradingContext:
     loaded: dict = field(default_factory=dict)
     outcomes: list = field(default_factory=list)
     grader_faults: list = field(default_factory=list)  # failures of the suites' own fixtures
-
-
-class _Unavailable:
-    """Stands in for a notebook the grader could not load: every use fails with the reason."""
-
-    def __init__(self, reason):
-        self._reason = reason
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        raise MissingDefinition(self._reason)
-
-    def __call__(self, *args, **kwargs):
-        raise MissingDefinition(self._reason)
 
 
 class KitPlugin:
@@ -131,7 +94,7 @@ class KitPlugin:
     def _student_module(self, notebook):
         key = (notebook, None)
         if key not in self.context.loaded:
-            self.context.loaded[key] = self._load(notebook, None)
+            self.context.loaded[key] = load_module(self.context, notebook, None)
         return self.context.loaded[key]
 
     def _tuned(self, notebook, name):
@@ -139,7 +102,7 @@ class KitPlugin:
         cell = extracted.cell_defining(name)
         key = (notebook, cell)
         if key not in self.context.loaded:
-            self.context.loaded[key] = self._load(notebook, cell, timeout=self.context.session.limits.tuning_seconds)
+            self.context.loaded[key] = load_module(self.context, notebook, cell, timeout=self.context.session.limits.tuning_seconds)
         return getattr(self.context.loaded[key], name)
 
     def preload(self, notebooks):
@@ -150,46 +113,6 @@ class KitPlugin:
         for notebook in notebooks:
             if notebook in self.context.extracted:
                 self._student_module(notebook)
-
-    def _load(self, notebook, tuning_cell, timeout=None):
-        problem = self.context.submission.problems.get(notebook)
-        if problem:
-            return _Unavailable(problem)
-        extracted = self.context.extracted[notebook]
-        if tuning_cell and tuning_cell in extracted.missing:
-            return _Unavailable(_missing_message(extracted, tuning_cell))
-        module_name = notebook if not tuning_cell else f"{notebook}#{tuning_cell}"
-        try:
-            result = self.context.session.load(module_name, extracted.load_cells(tuning_cell), timeout=timeout)
-        except StudentFault as exc:
-            return _Unavailable(f"loading {notebook} failed: {exc}")
-        # ``failed`` comes from the student's process: keep only cells we sent, in a plain shape.
-        sources = dict(extracted.load_cells(tuning_cell))
-        reported = result.get("failed") if isinstance(result.get("failed"), dict) else {}
-        failed = {label: _failure_message(notebook, label, self.context.session.student_error(info).info,
-                                          sources[label])
-                  for label, info in reported.items() if label in sources}
-        failed.update({label: f"running the cell '{label}' of {notebook} failed: {fault}"
-                       for label, fault in result["faults"].items()})
-        failed = {label: message + _stand_in_note(self.context.stand_ins, notebook)
-                  for label, message in failed.items()}
-        if tuning_cell and tuning_cell in failed:
-            return _Unavailable(failed[tuning_cell])
-
-        def explain_missing(name):
-            cell = extracted.cell_defining(name)
-            if cell in extracted.missing:
-                return _missing_message(extracted, cell)
-            if "imports" in failed:  # the root cause of everything after it
-                return failed["imports"]
-            if cell in failed:
-                return failed[cell]
-            for message in failed.values():
-                return message
-            return f"{name} is not defined in {notebook}"
-
-        return RemoteObject(self.context.session, module_name, notebook, self.context.session.generation,
-                            explain_missing)
 
     # -- outcomes ----------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)
@@ -213,7 +136,7 @@ class KitPlugin:
         target = marker.args[0]
         status, checked, problem = "passed", "", ""
         if report.outcome != "passed":
-            status, checked, problem = _classify(call.excinfo, item)
+            status, checked, problem = classify(call.excinfo, item)
         test_name = item.name[len("test_"):] if item.name.startswith("test_") else item.name
         return Outcome(
             nodeid=item.nodeid, notebook=module.NOTEBOOK, target=target,
@@ -227,54 +150,6 @@ class KitPlugin:
             return self.context.references.manifest.grade_cell(notebook, target)
         except ManifestError as exc:
             raise CompareError(f"hidden test {item.nodeid}: {exc}") from None
-
-
-def _classify(excinfo, item):
-    """(status, what was checked, what went wrong) for a failed test, all student-safe."""
-    doc = (item.function.__doc__ or "").strip().splitlines()
-    described = doc[0] if doc else item.name.replace("_", " ")
-    if excinfo is None:
-        return "error", described, ""
-    exc = excinfo.value
-    if isinstance(exc, StudentFault):
-        return exc.status, described, str(exc)
-    if isinstance(exc, Mistake):
-        return "failed", described, str(exc)
-    if isinstance(exc, AssertionError):
-        return "failed", described, ""
-    # The check itself broke on what the student's code returned.
-    return "error", described, f"the check could not use what your code returned ({type(exc).__name__})"
-
-
-def _stand_in_note(stand_ins, notebook):
-    """Why code loaded from another notebook may be the released starter code, or ""."""
-    others = {name: why for name, why in stand_ins.items() if name != notebook}
-    if not others:
-        return ""
-    return "".join(f"; note: {name} is loaded by other notebooks as released, since {why}, and its "
-                   "unfinished code may be the cause" for name, why in sorted(others.items()))
-
-
-def _missing_message(extracted, cell):
-    return f"the cell '{cell}' is missing from {extracted.name}; restore it from the released notebook"
-
-
-def _failure_message(notebook, cell, info, source):
-    """What a cell's exception was, in the grader's words: its type and its line.
-
-    The exception's own message came from the worker, so it is never shown (see ``run``);
-    a syntax error is described by compiling the cell here.
-    """
-    kind, line, detail = info.get("type", "an exception"), info.get("line"), ""
-    if kind == "SyntaxError":
-        try:
-            compile(source, cell, "exec")
-        except SyntaxError as exc:
-            line, detail = exc.lineno, f" ({exc.msg})"
-        except ValueError:
-            pass
-    where = f" at line {line}" if line else ""
-    return f"the cell '{cell}' of {notebook} raised {kind}{where}{detail} when run"
 
 
 _SUITE_MODULES = {}  # folder of suites -> names of the modules a run imported from it

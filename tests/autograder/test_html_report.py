@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from autograder.compare import join_message
+from autograder.outcomes import join_message
 from autograder.html_report import (
     GRADER_ERROR_NOTE, INVALID_NOTE, TOP_MISTAKES, common_mistakes, feedback_html, pass_rates,
     write_reports,
