@@ -13,114 +13,20 @@ from __future__ import annotations
 
 import fcntl
 import functools
-import hashlib
 import json
-import multiprocessing
 import os
-import platform
 import sys
-from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 from tqdm import tqdm
 
-from autograder import __version__
+from autograder.discover import find_submissions
 from autograder.errors import GraderError, ReadError, RunError
-from autograder.read import student_id
-from autograder.reference import SOLUTIONS, infer_assignment, references
+from autograder.pool import run_pool
+from autograder.reference import infer_assignment, references
 from autograder.report import gradescope_json, grades_csv, result_json, safe_name, write_atomic
-from autograder.sandbox import UTILS_DIR, detect
-
-PACKAGE = Path(__file__).resolve().parent
-MAX_DEPTH = 4
-# What a grade depends on besides the kit's own files.
-GRADING_PACKAGES = ("numpy", "pytest", "nbformat")
-
-
-@dataclass(frozen=True)
-class SubmissionFolder:
-    """A folder of one student's notebooks, and who it belongs to."""
-
-    student: str
-    folder: Path
-
-
-def find_submissions(paths, assignment):
-    """The submissions under ``paths``: notebooks, a folder per student, or an nbgrader ``submitted/`` tree.
-
-    Raises
-    ------
-    ReadError
-        If a path does not exist, or nothing under it holds a notebook.
-    """
-    found = {}
-    for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            raise ReadError(f"{raw}: no such file or folder")
-        if path.is_file():
-            if path.suffix != ".ipynb":
-                raise ReadError(f"{raw}: not a notebook (.ipynb) or a folder")
-            folders = [path.parent]
-        else:
-            folders = _notebook_folders(path, assignment)
-        if not folders:
-            raise ReadError(f"{raw}: no notebooks found (looked {MAX_DEPTH} folders deep)")
-        for folder in folders:
-            folder = folder.resolve()
-            found.setdefault(folder, SubmissionFolder(student_id(folder, assignment), folder))
-    submissions = sorted(found.values(), key=lambda s: (s.student, str(s.folder)))
-    students = [s.student for s in submissions]
-    duplicated = sorted({s for s in students if students.count(s) > 1})
-    if duplicated:
-        raise ReadError(f"two submission folders for the same student: {', '.join(duplicated)}")
-    return submissions
-
-
-def _notebook_folders(folder, assignment, depth=0):
-    if any(p.suffix == ".ipynb" for p in folder.iterdir() if p.is_file()):
-        return [folder]
-    if depth >= MAX_DEPTH:
-        return []
-    children = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-    # In an nbgrader tree a student folder holds one folder per assignment: take ours.
-    if any(child.name == assignment for child in children):
-        children = [child for child in children if child.name == assignment]
-    return [f for child in children for f in _notebook_folders(child, assignment, depth + 1)]
-
-
-def grader_version():
-    """This grader's version: the release plus a hash of everything a grade depends on.
-
-    The engine, hidden suites and limits (``autograder/``), the references
-    (``solutions/``), the shipped helpers the worker and the suites run
-    (``utils/``: the extraction rule, the data splits), and the versions of
-    Python and of the packages that compute the grades.
-    """
-    digest = hashlib.sha256()
-    for base in (PACKAGE, SOLUTIONS, UTILS_DIR):
-        for path in sorted(base.rglob("*")):
-            if path.is_file() and path.suffix in {".py", ".ipynb", ".ini", ".toml"} and "__pycache__" not in path.parts:
-                digest.update(f"{base.name}/{path.relative_to(base)}".encode())
-                digest.update(path.read_bytes())
-    digest.update(platform.python_version().encode())
-    for package in GRADING_PACKAGES:
-        digest.update(f"{package}=={metadata.version(package)}".encode())
-    return f"{__version__}+{digest.hexdigest()[:12]}"
-
-
-def submission_fingerprint(folder):
-    """A hash of the notebooks in a submission folder."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(folder).glob("*.ipynb")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
+from autograder.sandbox import detect
+from autograder.versioning import grader_version, submission_fingerprint
 
 def _grade_one(submission, assignment, version):
     """Runs in a pool process: grade one submission, return its result dict."""
@@ -250,64 +156,6 @@ def _grade_locked(submissions, out, assignment, jobs, force, progress):
     bar.close()
     write_atomic(out / "grades.csv", grades_csv(results))
     return sorted(results, key=lambda r: r["student"])
-
-
-def run_pool(todo, grade, failed, jobs):
-    """Yield each submission's result as it is graded, at most ``jobs`` at a time.
-
-    Only ``jobs`` submissions are in the pool at once, so when a pool process
-    dies the suspects are known: each is graded again alone in a new pool, and
-    one that breaks its pool again, alone, is the cause.
-
-    Parameters
-    ----------
-    todo : list of SubmissionFolder
-    grade : callable
-        ``grade(submission)`` -> result dict, run in a pool process (picklable).
-    failed : callable
-        ``failed(submission, exc)`` -> the grader-error result dict.
-    """
-    queue, suspects = deque(todo), set()
-    # forkserver: pool processes start clean, without the threads of this one.
-    context = multiprocessing.get_context("forkserver")
-
-    def outcome(future, submission):
-        """The result, or None when the pool broke under an unsuspected submission (it goes back in the queue)."""
-        try:
-            return future.result()
-        except BrokenProcessPool:
-            if submission.folder in suspects:  # it broke a pool of its own: it is the cause
-                return failed(submission, RunError(
-                    "the grading process died twice while grading this submission alone "
-                    "(out of memory, or killed); grade it again, or look at it by hand"))
-            suspects.add(submission.folder)
-            queue.appendleft(submission)
-            return None
-        except Exception as exc:  # noqa: BLE001 - the pool could not even run it
-            return failed(submission, exc)
-
-    while queue:
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(queue)), mp_context=context)
-        running = {}
-        try:
-            while queue or running:
-                while queue and len(running) < jobs and not (running and queue[0].folder in suspects) \
-                        and not any(s.folder in suspects for s in running.values()):
-                    submission = queue.popleft()
-                    running[pool.submit(grade, submission)] = submission
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                broken = any(isinstance(f.exception(), BrokenProcessPool) for f in done)
-                if broken:  # every other submission of this pool fails with it: collect them all
-                    wait(running)
-                    done = list(running)
-                for future in done:
-                    data = outcome(future, running.pop(future))
-                    if data is not None:
-                        yield data
-                if broken:
-                    break
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _write_submission(out, data):

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from autograder.batch import find_submissions, grade_batch
+from autograder.batch import grade_batch
+from autograder.discover import find_submissions
 from autograder.errors import ReadError
 from tests.notebooks import ASSIGNMENT
 
@@ -85,7 +86,8 @@ def test_a_batch_writes_json_csv_gradescope_and_reports(two_students, tmp_path):
     assert [r["student"] for r in results] == ["ada", "zed"]
     ada = json.loads((out / "ada.json").read_text())
     assert ada["status"] == "graded" and ada["tests"] and set(ada["tests"][0]) == {
-        "id", "notebook", "target", "grade_id", "score", "max_score", "status", "message"}
+        "id", "notebook", "target", "grade_id", "score", "max_score", "status", "message",
+        "checked", "problem"}  # the message's two parts, kept apart for reports
     gradescope = json.loads((out / "gradescope" / "zed" / "results.json").read_text())
     assert gradescope["score"] == 0 and len(gradescope["tests"]) == len(ada["tests"])
     with open(out / "grades.csv") as handle:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import SubmissionFolder, grade_batch, run_pool
+from autograder.batch import grade_batch
+from autograder.discover import SubmissionFolder
+from autograder.pool import run_pool
 from tests.autograder.mutants import catalog
 from tests.autograder.pool_helpers import fake_failure, grade_one_notebook
 from tests.autograder.submissions import make_edited_submission

@@ -11,8 +11,11 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import batch, run
-from autograder.batch import OutputLock, SubmissionFolder, grade_batch, grader_version, run_pool
+from autograder import batch, run, versioning
+from autograder.batch import OutputLock, grade_batch
+from autograder.discover import SubmissionFolder
+from autograder.pool import run_pool
+from autograder.versioning import grader_version
 from autograder.errors import GraderError, ReadError
 from autograder.limits import Limits, load_limits
 from autograder.proxy import RemoteObject
@@ -330,8 +333,8 @@ def test_without_a_sandbox_grading_can_be_refused(tmp_path, monkeypatch):
 def test_the_grader_version_follows_the_shipped_helpers(tmp_path, monkeypatch):
     import shutil
 
-    utils_copy = Path(shutil.copytree(batch.UTILS_DIR, tmp_path / "utils"))
-    monkeypatch.setattr(batch, "UTILS_DIR", utils_copy)
+    utils_copy = Path(shutil.copytree(versioning.UTILS_DIR, tmp_path / "utils"))
+    monkeypatch.setattr(versioning, "UTILS_DIR", utils_copy)
     before = grader_version()
     (utils_copy / "notebook_loader.py").write_text((utils_copy / "notebook_loader.py").read_text() + "\n# changed\n")
     assert grader_version() != before
