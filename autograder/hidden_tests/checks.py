@@ -491,6 +491,13 @@ def each_target(argname, cases):
         for case, (target, weight, value) in cases.items()])
 
 
+def row_indices(X, X_batch):
+    """Which rows of X (N, D) a minibatch (B, D) holds, as a list of B indices, or None if it holds other rows."""
+    where = {row.tobytes(): i for i, row in enumerate(np.asarray(X, dtype=float))}
+    indices = [where.get(np.asarray(row, dtype=float).tobytes()) for row in X_batch]
+    return None if None in indices else indices
+
+
 def clusters(rng, centres, y):
     """Points around ``centres`` (C, D): row i is centres[y[i]] plus unit Gaussian noise, shape (N, D)."""
     return centres[y] + rng.normal(size=(len(y), centres.shape[1]))

@@ -32,7 +32,7 @@ from autograder.feedback import (
     dtype_name,
     unchanged,
 )
-from autograder.hidden_tests.checks import ACCURACY_BAND, returned_pair
+from autograder.hidden_tests.checks import ACCURACY_BAND, returned_pair, row_indices
 from autograder.run import StudentError, StudentFault
 from utils import load_binary_digits
 
@@ -316,13 +316,6 @@ def _rows(rng, N=9, D=3):
     return X, y, rng.normal(size=D)
 
 
-def _row_indices(X, X_batch):
-    """Which rows of X the batch holds, or None if it holds other rows."""
-    where = {row.tobytes(): i for i, row in enumerate(X)}
-    indices = [where.get(np.asarray(row, dtype=float).tobytes()) for row in X_batch]
-    return None if None in indices else indices
-
-
 def _draws(seed, N, B, iters, replace=True, once=True):
     """The row indices rng.choice(N, B) draws from rng = np.random.default_rng(seed), one call per iteration."""
     rng = np.random.default_rng(seed)
@@ -356,7 +349,7 @@ def _check_batches(calls, X, y, num_iters, batch_size, seed):
     for _, X_batch, y_batch in calls:
         if X_batch.shape != (batch_size, X.shape[1]) or y_batch.shape != (batch_size,):
             raise Mistake("each batch should hold batch_size rows of X, shape (B, D), and their labels, shape (B,)")
-        rows = _row_indices(X, X_batch)
+        rows = row_indices(X, X_batch)
         if rows is None:
             raise Mistake("a batch holds rows that are not rows of X")
         if not np.array_equal(y_batch, y[rows]):

@@ -26,6 +26,7 @@ from autograder.feedback import (
     unchanged,
 )
 from autograder.hidden_tests.checks import (
+    row_indices,
     check_tuned_accuracy,
     each_target,
     returned_pair,
@@ -283,13 +284,6 @@ def _toy_data(rng, N=24, D=5, C=3):
     return rng.normal(size=(N, D)), rng.permutation(np.arange(N) % C)
 
 
-def _row_indices(X, X_batch):
-    """Which rows of X the batch holds, or None if it holds other rows."""
-    where = {row.tobytes(): i for i, row in enumerate(X)}
-    indices = [where.get(np.asarray(row, dtype=float).tobytes()) for row in X_batch]
-    return None if None in indices else indices
-
-
 def _draws(seed, N, B, iters, replace=True, new_W=None):
     """The row indices np.random.choice draws under ``seed`` (after drawing a W of shape ``new_W``)."""
     def draw():
@@ -313,7 +307,7 @@ def _check_batches(calls, X, y, settings, seed):
         if X_batch.shape != (B, X.shape[1]) or y_batch.shape != (B,):
             raise Mistake("each minibatch should hold batch_size rows of X, shape (batch_size, D), "
                           "and their labels, shape (batch_size,)")
-        rows = _row_indices(X, X_batch)
+        rows = row_indices(X, X_batch)
         if rows is None:
             raise Mistake("the minibatch holds rows that are not rows of X")
         if not np.array_equal(y_batch, y[rows]):

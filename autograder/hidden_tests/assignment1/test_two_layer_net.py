@@ -27,6 +27,7 @@ from autograder.feedback import (
     unchanged,
 )
 from autograder.hidden_tests.checks import (
+    row_indices,
     check_tuned_accuracy,
     clusters,
     each_target,
@@ -361,14 +362,7 @@ def _reference_rows(reference, standins, data, params, settings, seed):
     trusted, copy = _net(reference, params), standins.copy()
     trusted.loss, trusted.predict = copy.loss, copy.predict
     seeded(seed, lambda: trusted.train(*data, **settings))
-    return [_row_indices(data[0], call.X) for call in copy.calls]
-
-
-def _row_indices(X, X_batch):
-    """Which rows of X the batch holds, or None if it holds other rows."""
-    where = {row.tobytes(): i for i, row in enumerate(X)}
-    indices = [where.get(row.tobytes()) for row in X_batch]
-    return None if None in indices else indices
+    return [row_indices(data[0], call.X) for call in copy.calls]
 
 
 def _draws(seed, N, B, iters, replace=True):
@@ -393,7 +387,7 @@ def _check_batches(calls, X, y, settings, seed, expected):
         if call.X is None or call.y is None or call.X.shape != (B, X.shape[1]) or call.y.shape != (B,):
             raise Mistake("each minibatch should hold batch_size rows of X, shape (batch_size, D), "
                           "and their labels, shape (batch_size,)")
-        rows = _row_indices(X, call.X)
+        rows = row_indices(X, call.X)
         if rows is None:
             raise Mistake("the minibatch holds rows that are not rows of X")
         if not np.array_equal(call.y, y[rows]):
