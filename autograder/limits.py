@@ -13,11 +13,9 @@ feedback, so a student knows what their code must fit in.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from dataclasses import dataclass
 
 from autograder.errors import GraderError
-
 
 MiB = 1024**2
 

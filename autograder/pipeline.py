@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import copy
 import time
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from autograder import __version__
 from autograder.compare import GradingContext, run_hidden_suites
@@ -18,9 +18,9 @@ from autograder.read import read_submission, worker_copy
 from autograder.reference import SOLUTIONS, infer_assignment, references
 from autograder.run import StudentSession
 from autograder.sandbox import detect
+from autograder.score import cell_scores, score
 from utils.cells import TUNING_PREFIX, grade_id
 from utils.notebook_loader import python_source
-from autograder.score import cell_scores, score
 
 
 @dataclass
@@ -95,7 +95,7 @@ def grade_submission(folder, assignment=None, student=None, notebooks=None,
         # The worker gets the notebooks as read here (any encoding or format repaired), never the files;
         # all of the assignment's, since one notebook may load another (softmax loads svm).
         siblings = read_submission(folder, [n for n in refs.notebooks if n not in wanted], assignment, student)
-        copies, stand_ins = worker_copies(refs, {**siblings.notebooks, **submission.notebooks})
+        copies, stand_ins = worker_copies(refs, {**siblings.notebooks, **submission.notebooks}, extracted)
         with StudentSession(submission.folder, limits, isolation, notebooks=copies) as session:
             context = GradingContext(submission, extracted, session, refs, stand_ins=stand_ins)
             outcomes = run_hidden_suites(context, assignment, wanted)
@@ -113,7 +113,7 @@ def grade_submission(folder, assignment=None, student=None, notebooks=None,
     )
 
 
-def worker_copies(refs, notebooks):
+def worker_copies(refs, notebooks, extracted=None):
     """The text of every notebook of the assignment as the worker's folder holds it.
 
     These copies serve one notebook loading another (softmax loads svm's
@@ -128,6 +128,8 @@ def worker_copies(refs, notebooks):
     ----------
     notebooks : dict
         File name -> the student's notebook as read (``nbformat.NotebookNode``).
+    extracted : dict, optional
+        File name -> ``ExtractedNotebook`` already taken from those notebooks (not taken again).
 
     Returns
     -------
@@ -140,13 +142,13 @@ def worker_copies(refs, notebooks):
     for name in refs.notebooks:
         release = copy.deepcopy(refs.release_notebook(name))
         if name in notebooks:
-            extracted = extract(name, notebooks[name], refs.notebook(name))
-            usable = dict(_compiling(extracted.definitions))
+            taken = (extracted or {}).get(name) or extract(name, notebooks[name], refs.notebook(name))
+            usable = dict(_compiling(taken.definitions))
             for cell in release.cells:
                 if cell.get("cell_type") == "code" and grade_id(cell) in usable:
                     cell.source = usable[grade_id(cell)]
-            unusable = sorted({gid for gid, _ in extracted.definitions} - set(usable)) + sorted(
-                gid for gid in extracted.missing if not gid.startswith(TUNING_PREFIX))
+            unusable = sorted({gid for gid, _ in taken.definitions} - set(usable)) + sorted(
+                gid for gid in taken.missing if not gid.startswith(TUNING_PREFIX))
             if unusable:
                 stand_ins[name] = f"its cells {', '.join(repr(g) for g in unusable)} could not be used"
         else:

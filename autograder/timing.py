@@ -81,8 +81,9 @@ class SpeedCheck:
             and what the student's version returned for ``inputs(1)``, so the test can check it.
         """
         if self.clock == "cpu":
-            student_seconds, result = self._student_cpu(student_method, inputs(1), cls, timeout)
-            reference_seconds = self._reference_cpu(reference_method, inputs(1), cls, timeout)
+            call_input = inputs(1)
+            student_seconds, result = self._student_cpu(student_method, call_input, cls, timeout)
+            reference_seconds = self._reference_cpu(reference_method, call_input, cls, timeout)
             return reference_seconds / max(student_seconds, 1e-4), result
         return self._wall_growth(student_method, reference_method, inputs, cls, timeout)
 
