@@ -8,8 +8,11 @@ gradient checker) stay here and are called back. Only data crosses.
 """
 from __future__ import annotations
 
+from autograder.errors import CompareError
 from autograder.run import StudentCrash, StudentFault
 from autograder.worker.codec import Handle
+
+WARNING_MODES = (None, "error", "ignore")  # a call's ``_warnings``; the worker's ``_warnings_as`` applies them
 
 
 class MissingDefinition(StudentFault):
@@ -63,7 +66,7 @@ class RemoteCallable:
     def __repr__(self):
         return f"<student {self.label}>"
 
-    def __call__(self, *args, _timeout=None, _seed=0, _replace=None, **kwargs):
+    def __call__(self, *args, _timeout=None, _seed=0, _replace=None, _warnings=None, **kwargs):
         """Call it in the worker.
 
         Parameters
@@ -76,20 +79,33 @@ class RemoteCallable:
             Module-level names of the student's notebook -> functions of the grader, which the
             student's code calls back during this call only (the reference in place of another
             graded target, so a test judges its own target alone).
-        """
-        return self._call(args, kwargs, _timeout, _seed, _replace, return_args=False)
+        _warnings : {None, "error", "ignore"}
+            During this call only, numpy's floating-point problems (overflow, invalid, divide by
+            zero) and Python's warnings raise in the student's code (a ``StudentError`` naming
+            the problem, e.g. "overflow encountered in exp"), or are ignored. None (the default)
+            leaves them as the notebook set them: numpy warns, and the warning goes nowhere.
 
-    def inspect(self, *args, _timeout=None, _seed=0, _replace=None, **kwargs):
+        Raises
+        ------
+        CompareError
+            For a ``_warnings`` value other than those.
+        """
+        return self._call(args, kwargs, _timeout, _seed, _replace, _warnings, return_args=False)
+
+    def inspect(self, *args, _timeout=None, _seed=0, _replace=None, _warnings=None, **kwargs):
         """Like calling it, but also return the arguments as the call left them.
 
         Returns
         -------
         (value, args_after, kwargs_after)
         """
-        reply = self._call(args, kwargs, _timeout, _seed, _replace, return_args=True)
+        reply = self._call(args, kwargs, _timeout, _seed, _replace, _warnings, return_args=True)
         return reply["value"], tuple(reply["args"]), reply["kwargs"]
 
-    def _call(self, args, kwargs, timeout, seed, replace, return_args):
+    def _call(self, args, kwargs, timeout, seed, replace, warnings, return_args):
+        if warnings not in WARNING_MODES:
+            raise CompareError(f"{self.label}: _warnings={warnings!r} is not one of "
+                               f"{', '.join(repr(mode) for mode in WARNING_MODES)}")
         session = self.owner._session
         self.owner._check_alive()
         message = {
@@ -100,6 +116,8 @@ class RemoteCallable:
         }
         if replace:
             message["replace"] = {name: _outgoing(session, value) for name, value in replace.items()}
+        if warnings:
+            message["warnings"] = warnings
         value = session.request(message, **({"timeout": timeout} if timeout else {}))
         return _wrap(session, value, f"{self.label}(...)")
 

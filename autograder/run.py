@@ -13,8 +13,9 @@ first call it may carry hidden inputs (stored in a module, ``builtins`` or a
 file), and even before, the grader's own paths (the sandbox's command line,
 its mounts, the venv's files), or, without a sandbox, the reference itself.
 So no text from the worker is ever shown: an exception keeps only its type
-(from a fixed list) and a line number inside a cell the grader sent; a syntax
-error is described by compiling the cell on the trusted side.
+(from a fixed list), a line number inside a cell the grader sent and, for a
+floating-point problem, numpy's message if it is one of numpy's own phrases; a
+syntax error is described by compiling the cell on the trusted side.
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+
+import numpy as np
 
 from autograder.channel import Channel, ChannelClosed, ChannelOverBudget, ChannelRefused, ChannelTimeout
 from autograder.errors import RunError
@@ -37,6 +40,28 @@ from autograder.worker import codec
 SHOWN_EXCEPTIONS = frozenset(
     name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)
 ) | {"LinAlgError", "AxisError", "NotebookLoadError"}
+
+# numpy's floating-point messages ("overflow encountered in exp"), the one text of an exception that
+# may be shown: it is checked against this fixed vocabulary, so it says no more than a type name.
+_NUMPY_PROBLEMS = ("overflow", "underflow", "divide by zero", "invalid value")
+_NUMPY_UFUNCS = {value.__name__ for value in vars(np).values() if isinstance(value, np.ufunc)}
+_NUMPY_OPERATIONS = (
+    _NUMPY_UFUNCS | {f"scalar {name}" for name in _NUMPY_UFUNCS}
+    | {"cast", "reduce", "accumulate", "reduceat", "outer", "at"}
+    | {f"{kind}_scalars" for kind in ("half", "float", "double", "longdouble", "cfloat", "cdouble", "clongdouble",
+                                      "byte", "ubyte", "short", "ushort", "int", "uint", "long", "ulong",
+                                      "longlong", "ulonglong")}  # numpy before 1.25
+)
+_NUMERIC_WARNINGS = {"FloatingPointError", "RuntimeWarning"}
+
+
+def numpy_problem(type_name, message):
+    """numpy's message of a floating-point problem (``"overflow encountered in exp"``), or None for any other text."""
+    if type_name not in _NUMERIC_WARNINGS or not isinstance(message, str):
+        return None
+    problem, _, operation = message.partition(" encountered in ")
+    return message if problem in _NUMPY_PROBLEMS and operation in _NUMPY_OPERATIONS else None
+
 
 class StudentFault(Exception):
     """The student's code misbehaved; the message is safe to show the student."""
@@ -52,7 +77,8 @@ class StudentError(StudentFault):
     info : dict
         What the worker reported: type, message, cell, line. The student's code chooses
         every field, so only a known type name and a line inside a cell we sent are kept;
-        the message never is.
+        the message never is, except numpy's own words for a floating-point problem
+        (``numpy_problem``), kept as ``detail``.
     known_cells : dict
         "notebook:grade_id" -> number of lines, of every cell sent to the worker.
     """
@@ -66,8 +92,10 @@ class StudentError(StudentFault):
         valid_line = isinstance(line, int) and not isinstance(line, bool) and cell and 0 < line <= known_cells[cell]
         line = line if valid_line else None
         where = f" (cell {cell}, line {line})" if cell and line else ""
-        super().__init__(f"your code raised {self.type_name}{where}")
-        self.info = {"type": self.type_name, "cell": cell, "line": line}
+        self.detail = numpy_problem(self.type_name, info.get("message"))
+        what = f"{self.type_name}: {self.detail}" if self.detail else self.type_name
+        super().__init__(f"your code raised {what}{where}")
+        self.info = {"type": self.type_name, "cell": cell, "line": line, "detail": self.detail}
 
 
 class StudentTimeout(StudentFault):

@@ -25,6 +25,7 @@ if __name__ == "__main__" and "--uid" in sys.argv:
 import random  # noqa: E402
 import traceback  # noqa: E402
 import types  # noqa: E402
+import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -74,7 +75,9 @@ class Worker:
                 replacements = {k: self._incoming(v) for k, v in request.get("replace", {}).items()}
                 namespace = _globals_of(function, request["target"], self.modules) if replacements else {}
                 with _replaced(namespace, replacements):
-                    value = self._outgoing(function(*args, **kwargs))
+                    with _warnings_as(request.get("warnings")):
+                        result = function(*args, **kwargs)
+                    value = self._outgoing(result)
                 if request.get("return_args"):  # lets the grader check that inputs were not changed
                     value = {"value": value, "args": [self._outgoing(a) for a in args],
                              "kwargs": {k: self._outgoing(v) for k, v in kwargs.items()}}
@@ -189,6 +192,28 @@ def _replaced(namespace, replacements):
                 namespace.pop(name, None)
             else:
                 namespace[name] = value
+
+
+# A call's ``warnings``: numpy's floating-point state (overflow, invalid, divide by zero) and Python's filters.
+WARNING_SETTINGS = {"error": ("raise", "error"), "ignore": ("ignore", "ignore")}
+
+
+@contextlib.contextmanager
+def _warnings_as(mode):
+    """For one call, warnings become exceptions ("error") or are dropped ("ignore"); None leaves them be.
+
+    Set in this process's numpy, not through the student's module, and restored afterwards
+    whatever the call did (``np.seterr`` or ``warnings.simplefilter`` included).
+    """
+    if mode is None:
+        yield
+        return
+    if mode not in WARNING_SETTINGS:
+        raise ValueError(f"unknown warnings mode {mode!r}")
+    numpy_mode, python_mode = WARNING_SETTINGS[mode]
+    with warnings.catch_warnings(), np.errstate(over=numpy_mode, invalid=numpy_mode, divide=numpy_mode):
+        warnings.simplefilter(python_mode)
+        yield
 
 
 def _error_info(exc):

@@ -5,6 +5,7 @@ import time
 import numpy as np
 import pytest
 
+from autograder.errors import GraderError
 from autograder.proxy import RemoteObject
 from autograder.run import StudentCrash, StudentError, StudentSession, StudentTimeout
 from autograder.sandbox import Isolation, detect
@@ -199,3 +200,89 @@ def test_a_session_stops_running_code_once_its_budget_is_spent(tmp_path):
         assert time.monotonic() - start < 5
         with pytest.raises(StudentTimeout, match="grading time"):
             module.double(1)
+
+
+# -- _warnings: numpy's floating-point problems and Python's warnings, for one call ---------------
+
+NUMERIC = """
+import warnings
+import numpy as np
+
+def grow(x):
+    return np.exp(x)
+
+def warn():
+    warnings.warn("a warning of the student's own", RuntimeWarning)
+    return 1
+
+def state():
+    return np.geterr(), repr(warnings.filters)
+
+def meddle(x):
+    np.seterr(all="ignore")
+    warnings.simplefilter("ignore")
+    return np.exp(x)
+"""
+
+
+def _numeric(session, code, name="n.ipynb"):
+    session.load(name, [("code", code)])
+    return RemoteObject(session, name, name.replace(".ipynb", ""), session.generation)
+
+
+def test_warnings_error_makes_an_overflow_a_student_error_that_names_it_and_only_for_that_call(tmp_path):
+    with StudentSession(tmp_path) as session:
+        module = _numeric(session, NUMERIC)
+        before = module.state()
+        with pytest.raises(StudentError) as info:
+            module.grow(np.array([1.0, 1000.0]), _warnings="error")
+        assert info.value.type_name == "FloatingPointError" and info.value.detail == "overflow encountered in exp"
+        assert str(info.value) == ("your code raised FloatingPointError: overflow encountered in exp "
+                                   "(cell n.ipynb:code, line 6)")
+        assert module.state() == before  # restored after the call that raised
+        assert np.array_equal(module.grow(np.array([0.0, 1000.0])), [1.0, np.inf])  # the default: no exception
+        with pytest.raises(StudentError, match="RuntimeWarning"):
+            module.warn(_warnings="error")  # a Python warning of any kind
+        assert module.warn() == 1
+        assert np.array_equal(module.meddle(np.array([1000.0]), _warnings="error"), [np.inf])  # its own settings...
+        assert module.state() == before  # ...are undone too
+        assert module.grow(1000.0, _warnings="ignore") == np.inf and module.state() == before
+
+
+@pytest.mark.parametrize("code", [
+    "import numpy\ndef grow(x):\n    return numpy.exp(x)",
+    "from numpy import exp\nnp = 'not numpy'\ndef grow(x):\n    return exp(x)",
+])
+def test_warnings_error_holds_whatever_the_notebook_calls_numpy(tmp_path, code):
+    with StudentSession(tmp_path) as session:
+        module = _numeric(session, code)
+        with pytest.raises(StudentError, match="overflow encountered in exp"):
+            module.grow(1000.0, _warnings="error")
+        assert module.grow(1000.0) == np.inf
+
+
+def test_warnings_ignore_silences_what_the_notebook_made_raise(tmp_path):
+    code = "import numpy as np\nnp.seterr(all='raise')\ndef grow(x):\n    return np.exp(x)"
+    with StudentSession(tmp_path) as session:
+        module = _numeric(session, code)
+        with pytest.raises(StudentError, match="FloatingPointError"):
+            module.grow(1000.0)  # the default leaves the notebook's own settings
+        assert module.grow(1000.0, _warnings="ignore") == np.inf
+        with pytest.raises(StudentError, match="FloatingPointError"):
+            module.grow(1000.0)
+
+
+def test_an_unknown_warnings_mode_is_a_grader_error(module):
+    with pytest.raises(GraderError, match="_warnings='raise'"):
+        module.double(1, _warnings="raise")
+
+
+def test_only_numpys_own_words_for_a_floating_point_problem_are_shown(tmp_path):
+    code = ("def leak(x):\n    raise FloatingPointError(f'overflow encountered in {x}')\n"
+            "def secret(x):\n    raise RuntimeWarning(f'hidden {x}')\n")
+    with StudentSession(tmp_path) as session:
+        module = _numeric(session, code)
+        for function in (module.leak, module.secret):
+            with pytest.raises(StudentError) as info:
+                function("0.123456789", _warnings="error")
+            assert info.value.detail is None and "0.123456" not in str(info.value) + repr(info.value.info)

@@ -12,12 +12,10 @@ batches and the steps alone. The notebook loads ``predict_binary`` from
 perceptron.ipynb; only the tuning cell uses it, and ``best_logistic_w`` is judged
 here from its weights, on the validation split of ``utils.load_binary_digits``.
 
-Overflow warnings: for the duration of a call, numpy in the worker is set to
-raise ``FloatingPointError`` where it would warn (``_overflow_raises``), so a
-warning is a named mistake rather than a silent stderr line.
+Overflow warnings: the call that looks for them runs with ``_warnings="error"``
+(``_warned``), so in the worker numpy raises where it would warn, and a warning
+is a named mistake rather than a silent stderr line.
 """
-import contextlib
-
 import numpy as np
 import pytest
 
@@ -33,7 +31,7 @@ from autograder.feedback import (
     unchanged,
 )
 from autograder.hidden_tests.checks import ACCURACY_BAND, returned_pair, row_indices
-from autograder.run import StudentError, StudentFault
+from autograder.run import StudentError
 from utils import load_binary_digits
 
 NOTEBOOK = "logistic_regression.ipynb"
@@ -42,28 +40,15 @@ LARGE = 1000.0  # the magnitude of scores and margins that must give exact, fini
 target = pytest.mark.target
 
 
-@contextlib.contextmanager
-def _overflow_raises(student):
-    """numpy in the worker raises FloatingPointError instead of warning (overflow, invalid, divide by zero).
+def _warned(function, *args, **kwargs):
+    """Whether the student's ``function(*args, **kwargs)`` makes numpy warn (overflow, invalid, divide by zero).
 
-    Reached through the notebook's ``np``, which its locked imports cell binds to numpy; the
-    previous settings are restored afterwards (a worker lost meanwhile takes them with it).
+    Called with ``_warnings="error"``: in the worker, for this call only, a warning raises instead.
     """
-    numpy_there = student.np
-    previous = numpy_there.seterr(over="raise", invalid="raise", divide="raise")
     try:
-        yield
-    finally:
-        with contextlib.suppress(StudentFault):
-            numpy_there.seterr(**previous)
-
-
-def _warned(call):
-    """Whether ``call()`` made numpy warn in the worker (it raised FloatingPointError under ``_overflow_raises``)."""
-    try:
-        call()
+        function(*args, _warnings="error", **kwargs)
     except StudentError as exc:
-        if exc.type_name == "FloatingPointError":
+        if exc.type_name in ("FloatingPointError", "RuntimeWarning"):
             return True
         raise
     return False
@@ -122,11 +107,10 @@ def test_sigmoid_is_exact_at_scores_of_magnitude_1e3_without_overflow_warnings(s
                       "and sigmoid(-1000) exactly 0.0 (clipping z, or adding a small constant, changes that)")
     if not close(s, _expit(z), RTOL, ATOL):
         raise Mistake("sigmoid(z) is wrong for scores between -1000 and 1000")
-    with _overflow_raises(student):
-        if _warned(lambda: student.sigmoid(z.copy())):
-            raise Mistake("sigmoid makes an overflow warning for large scores: np.exp of a large positive number "
-                          "overflows (and np.where evaluates both of its branches on every entry); compute both "
-                          "forms from exp(-|z|)")
+    if _warned(student.sigmoid, z.copy()):
+        raise Mistake("sigmoid makes an overflow warning for large scores: np.exp of a large positive number "
+                      "overflows (and np.where evaluates both of its branches on every entry); compute both "
+                      "forms from exp(-|z|)")
 
 
 @target("sigmoid", weight=0.5)
@@ -246,11 +230,10 @@ def test_logistic_loss_is_finite_for_margins_of_magnitude_1e3_without_overflow_w
         raise Mistake("the loss is wrong for margins of magnitude 1e3")
     if not close(check_array(grad, w.shape, "the gradient", dtype_kind="fi"), expected_grad, RTOL, ATOL):
         raise Mistake("the gradient is wrong for margins of magnitude 1e3")
-    with _overflow_raises(student):
-        if _warned(lambda: _loss_call(student, reference, w, X, y)):
-            raise Mistake("logistic_loss makes an overflow warning for margins of magnitude 1e3: np.exp of a large "
-                          "positive number overflows; use np.logaddexp(0, -m) for the loss and sigmoid for the "
-                          "gradient")
+    if _warned(student.logistic_loss, w, X, y, _replace={"sigmoid": reference.sigmoid}):
+        raise Mistake("logistic_loss makes an overflow warning for margins of magnitude 1e3: np.exp of a large "
+                      "positive number overflows; use np.logaddexp(0, -m) for the loss and sigmoid for the "
+                      "gradient")
 
 
 @target("logistic_loss", weight=0.5)
