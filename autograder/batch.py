@@ -24,33 +24,31 @@ from autograder.discover import find_submissions
 from autograder.errors import GraderError, ReadError, RunError
 from autograder.pool import run_pool
 from autograder.reference import infer_assignment, references
+from autograder.results import SubmissionResult
 from autograder.report import gradescope_json, grades_csv, result_json, safe_name, write_atomic
 from autograder.sandbox import detect
 from autograder.versioning import grader_version, submission_fingerprint
 
 def _grade_one(submission, assignment, version):
-    """Runs in a pool process: grade one submission, return its result dict."""
+    """Runs in a pool process: grade one submission, return its ``SubmissionResult``."""
     from autograder.pipeline import grade_submission
 
     fingerprint = submission_fingerprint(submission.folder)
     try:
         result = grade_submission(submission.folder, assignment, student=submission.student)
-        data = result.to_dict()
-        data["seconds"] = round(result.seconds, 3)
-        data["cpu_seconds"] = round(result.cpu_seconds, 3)
     except Exception as exc:  # whatever happens, it is this submission's grader error, not the batch's
-        data = _grader_error(submission, assignment, exc)
-    data.update(grader_version=version, fingerprint=fingerprint, folder=str(submission.folder))
-    return data
+        result = _grader_error(submission, assignment, exc)
+    result.grader_version, result.fingerprint, result.folder = version, fingerprint, str(submission.folder)
+    return result
 
 
 def _grader_error(submission, assignment, exc, version=""):
     detail = str(exc) if isinstance(exc, (GraderError, OSError)) else f"{type(exc).__name__}: {exc}"
-    data = {"student": submission.student, "assignment": assignment, "status": "grader_error",
-            "score": 0.0, "max_score": _max_score(assignment), "tests": [], "error": detail}
+    result = SubmissionResult(submission.student, assignment, "grader_error", 0.0, _max_score(assignment),
+                              error=detail, folder=str(submission.folder))
     if version:
-        data.update(grader_version=version, folder=str(submission.folder))
-    return data
+        result.grader_version = version
+    return result
 
 
 def _max_score(assignment):
@@ -62,13 +60,13 @@ def _max_score(assignment):
 
 
 def _already_graded(path, version, fingerprint):
+    """The result in ``path`` if it was graded by this version from these files, else None."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+        result = SubmissionResult.from_dict(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
         return None
-    if data.get("status") != "grader_error" and data.get("grader_version") == version \
-            and data.get("fingerprint") == fingerprint:
-        return data
+    if result.graded and result.grader_version == version and result.fingerprint == fingerprint:
+        return result
     return None
 
 
@@ -111,8 +109,8 @@ def grade_batch(paths, out, assignment=None, jobs=None, force=False, progress=Tr
 
     Returns
     -------
-    list of dict
-        Every submission's result (including those skipped as already graded).
+    list of SubmissionResult
+        Every submission's result (including those skipped as already graded), by student.
 
     Raises
     ------
@@ -149,16 +147,16 @@ def _grade_locked(submissions, out, assignment, jobs, force, progress):
                desc=f"grading ({len(results)} already graded)" if results else "grading")
     grade = functools.partial(_grade_one, assignment=assignment, version=version)
     failed = functools.partial(_grader_error, assignment=assignment, version=version)
-    for data in run_pool(todo, grade, failed, jobs):
-        _write_submission(out, data)
-        results.append(data)
+    for result in run_pool(todo, grade, failed, jobs):
+        _write_submission(out, result)
+        results.append(result)
         bar.update(1)
     bar.close()
     write_atomic(out / "grades.csv", grades_csv(results))
-    return sorted(results, key=lambda r: r["student"])
+    return sorted(results, key=lambda r: r.student)
 
 
-def _write_submission(out, data):
-    name = safe_name(data["student"])
-    write_atomic(out / "gradescope" / name / "results.json", gradescope_json(data))
-    write_atomic(out / f"{name}.json", result_json(data))  # last: its presence means "done"
+def _write_submission(out, result):
+    name = safe_name(result.student)
+    write_atomic(out / "gradescope" / name / "results.json", gradescope_json(result))
+    write_atomic(out / f"{name}.json", result_json(result))  # last: its presence means "done"

@@ -65,12 +65,12 @@ def main(argv=None):
 def _print_summary(results, out):
     counts = {}
     for result in results:
-        counts[result["status"]] = counts.get(result["status"], 0) + 1
+        counts[result.status] = counts.get(result.status, 0) + 1
     statuses = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     print(f"{len(results)} submission(s): {statuses}; results in {out}")
     for result in results:
-        if result["status"] == "grader_error":
-            print(f"  grader error for {result['student']}: {result.get('error', '')}", file=sys.stderr)
+        if not result.graded:
+            print(f"  grader error for {result.student}: {result.error}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -69,8 +69,7 @@ def write_reports(results, out_dir):
 
     Parameters
     ----------
-    results : list of dict
-        Result dicts in the shape of DESIGN.md's result JSON.
+    results : list of SubmissionResult
     out_dir : str or Path
         Folder for ``report.html``; feedback pages go to ``out_dir/feedback/``.
 
@@ -100,37 +99,36 @@ def feedback_names(results):
     ``safe_name`` gives different ids different names on any file system, and a
     student's page keeps its name whatever else is in the folder.
     """
-    return [safe_name(str(result.get("student", ""))) for result in results]
+    return [safe_name(result.student) for result in results]
 
 
 # --- feedback page -----------------------------------------------------------
 
 def feedback_html(result):
-    """The feedback page for one result dict, as an HTML document."""
-    student, assignment = _e(result.get("student", "")), _e(result.get("assignment", ""))
-    status = result.get("status", "graded")
+    """The feedback page for one ``SubmissionResult``, as an HTML document."""
+    student, assignment, status = _e(result.student), _e(result.assignment), result.status
     parts = [f"<h1>{assignment}: feedback for {student}</h1>"]
     if status == "grader_error":
         # Whatever the tests recorded, it is not the student's score: show none.
         parts.append('<p class="total">Total score: <strong>not graded yet</strong></p>')
         parts.append(f'<p class="note grader_error">{_e(GRADER_ERROR_NOTE)}</p>')
     else:
-        total = _points(result.get("score", 0.0), result.get("max_score", 0.0))
+        total = _points(result.score, result.max_score)
         parts.append(f'<p class="total">Total score: <strong>{total}</strong></p>')
         if status == "invalid_submission":
             parts.append(f'<p class="note invalid_submission">{_e(INVALID_NOTE)}</p>')
-    parts.append(_problems_html(result.get("problems") or {}))
+    parts.append(_problems_html(result.problems))
     if status != "grader_error":
-        for notebook, tests in _group(result.get("tests", []), "notebook").items():
+        for notebook, tests in _group(result.tests, "notebook").items():
             parts.append(_notebook_html(notebook, tests))
-    parts.append(_limits_html(result.get("limits")))
-    parts.append(f'<p class="muted">Grader version {_e(result.get("grader_version", "unknown"))}</p>')
-    return _page(f"{result.get('student', '')}: {result.get('assignment', '')} feedback", parts)
+    parts.append(_limits_html(result.limits))
+    parts.append(f'<p class="muted">Grader version {_e(result.grader_version)}</p>')
+    return _page(f"{result.student}: {result.assignment} feedback", parts)
 
 
 def _limits_html(limits):
     """What the student's code had to fit in (``limits.Limits``), so a timeout or memory error makes sense."""
-    if not isinstance(limits, dict):
+    if not limits:
         return ""
     known = {f.name for f in dataclasses.fields(Limits)}
     lines = Limits(**{k: v for k, v in limits.items() if k in known}).describe()
@@ -152,17 +150,17 @@ def _problems_html(problems):
 
 
 def _notebook_html(notebook, tests):
-    total = _points(sum(t["score"] for t in tests), sum(t["max_score"] for t in tests))
+    total = _points(sum(t.score for t in tests), sum(t.max_score for t in tests))
     rows = []
     for target, target_tests in _group(tests, "target").items():
-        score = _points(sum(t["score"] for t in target_tests), sum(t["max_score"] for t in target_tests))
+        score = _points(sum(t.score for t in target_tests), sum(t.max_score for t in target_tests))
         rows.append(f'<tr class="target"><th colspan="3"><code>{_e(target)}</code></th>'
                     f'<th class="num">{score}</th></tr>')
         for test in target_tests:
             rows.append(
-                f"<tr><td>{_e(_test_name(test))}</td><td>{_badge(test['status'])}</td>"
-                f"<td>{_e(test.get('message') or '')}</td>"
-                f'<td class="num">{_points(test["score"], test["max_score"])}</td></tr>')
+                f"<tr><td>{_e(_test_name(test))}</td><td>{_badge(test.status)}</td>"
+                f"<td>{_e(test.message)}</td>"
+                f'<td class="num">{_points(test.score, test.max_score)}</td></tr>')
     head = ('<colgroup><col class="name"><col class="result"><col><col class="score"></colgroup>'
             '<thead><tr><th>Test</th><th>Result</th><th>Message</th><th class="num">Score</th></tr></thead>')
     return (f'<h2>{_e(notebook)} <span class="muted">({total})</span></h2>'
@@ -171,7 +169,7 @@ def _notebook_html(notebook, tests):
 
 def _test_name(test):
     """"gradient matches reference" from the id "svm.svm_loss_vectorized.gradient_matches_reference"."""
-    return str(test.get("id", "")).rsplit(".", 1)[-1].replace("_", " ")
+    return test.id.rsplit(".", 1)[-1].replace("_", " ")
 
 
 # --- instructor report -------------------------------------------------------
@@ -181,21 +179,21 @@ def report_html(results, links):
 
     Parameters
     ----------
-    results : list of dict
+    results : list of SubmissionResult
     links : list of str
         The relative link to each result's feedback page, in the order of ``results``.
     """
-    assignments = ", ".join(sorted({str(r.get("assignment", "")) for r in results})) or "Assignment"
+    assignments = ", ".join(sorted({r.assignment for r in results})) or "Assignment"
     parts = [f"<h1>{_e(assignments)}: instructor report</h1>"]
     if not results:
         parts.append('<p class="note">Nothing has been graded yet: there are no results to report.</p>')
         return _page("Instructor report", parts)
-    graded = [r for r in results if r.get("status") == "graded"]
-    counts = {status: sum(r.get("status") == status for r in results)
+    graded = [r for r in results if r.status == "graded"]
+    counts = {status: sum(r.status == status for r in results)
               for status in ("graded", "invalid_submission", "grader_error")}
-    versions = sorted({str(r.get("grader_version", "unknown")) for r in results})
+    versions = sorted({r.grader_version for r in results})
     version_list = ", ".join(f"<code>{_e(v)}</code>" for v in versions)
-    unsandboxed = sorted(str(r.get("student", "")) for r in results if r.get("isolation") == "rlimits")
+    unsandboxed = sorted(r.student for r in results if r.isolation == "rlimits")
     if unsandboxed:
         parts.append(f'<p class="note unsandboxed"><strong>Warning:</strong> {_e(UNSANDBOXED_NOTE)} '
                      f"({len(unsandboxed)} of {len(results)})</p>")
@@ -223,14 +221,14 @@ def pass_rates(results):
         In the order targets first appear; a submission without tests for a
         target counts as not having full marks on it.
     """
-    graded = [r for r in results if r.get("status") == "graded"]
+    graded = [r for r in results if r.status == "graded"]
     rates = []
     for key in target_columns(graded):
         full = 0
         for result in graded:
-            tests = [t for t in result["tests"] if (t["notebook"], t["target"]) == key]
+            tests = [t for t in result.tests if (t.notebook, t.target) == key]
             # Tolerance: per-test shares are rounded floats that need not add up exactly.
-            if tests and sum(t["score"] for t in tests) >= sum(t["max_score"] for t in tests) - 1e-6:
+            if tests and sum(t.score for t in tests) >= sum(t.max_score for t in tests) - 1e-6:
                 full += 1
         rates.append((key, full / len(graded)))
     return rates
@@ -249,29 +247,24 @@ def common_mistakes(results, top=TOP_MISTAKES):
     """
     students = defaultdict(set)
     for result in results:
-        if result.get("status") != "graded":
+        if result.status != "graded":
             continue
-        for test in result["tests"]:
-            if test["status"] != "passed":
-                students[(test["target"], mistake_text(test))].add(result["student"])
+        for test in result.tests:
+            if test.status != "passed":
+                students[(test.target, test.mistake)].add(result.student)
     rows = [(mistake, target, len(who)) for (target, mistake), who in students.items()]
     rows.sort(key=lambda row: (-row[2], row[1], row[0]))
     return rows[:top]
 
 
-def mistake_text(test):
-    """What went wrong in a test that did not pass (a result's test dict), else what it checked."""
-    return (test.get("problem") or test.get("checked") or "").strip() or "(no message)"
-
-
 def _histogram_html(graded):
-    maxima = {round(r["max_score"], 6) for r in graded}
+    maxima = {round(r.max_score, 6) for r in graded}
     if len(maxima) == 1 and max(maxima) > 0:
         top = max(maxima)
-        values, label = [r["score"] for r in graded], f"total score (out of {_num(top)})"
+        values, label = [r.score for r in graded], f"total score (out of {_num(top)})"
     else:  # mixed maxima (several assignments): compare percentages instead
         top, label = 100.0, "total score (% of maximum)"
-        values = [100.0 * r["score"] / r["max_score"] if r["max_score"] else 0.0 for r in graded]
+        values = [100.0 * r.score / r.max_score if r.max_score else 0.0 for r in graded]
     fig = Figure(figsize=(8, 3.5), dpi=DPI, layout="constrained")
     ax = fig.add_subplot()
     ax.hist(values, bins=20, range=(0, top), color=HISTOGRAM_COLOR, edgecolor="white")
@@ -315,14 +308,12 @@ def _mistakes_html(rows):
 
 def _students_html(results, links):
     rows = []
-    for result, link in sorted(zip(results, links), key=lambda pair: str(pair[0].get("student", ""))):
-        status = result.get("status", "graded")
-        score = ("—" if status == "grader_error"
-                 else _points(result.get("score", 0.0), result.get("max_score", 0.0)))
-        details = result.get("error", "") if status == "grader_error" else "; ".join(
-            f"{notebook}: {message}" for notebook, message in (result.get("problems") or {}).items())
-        rows.append(f'<tr><td><a href="{_e(link)}">{_e(result.get("student", ""))}</a></td>'
-                    f'<td class="num">{score}</td><td>{_badge(status)}</td><td>{_e(details)}</td></tr>')
+    for result, link in sorted(zip(results, links), key=lambda pair: pair[0].student):
+        score = "—" if not result.graded else _points(result.score, result.max_score)
+        details = result.error if not result.graded else "; ".join(
+            f"{notebook}: {message}" for notebook, message in result.problems.items())
+        rows.append(f'<tr><td><a href="{_e(link)}">{_e(result.student)}</a></td>'
+                    f'<td class="num">{score}</td><td>{_badge(result.status)}</td><td>{_e(details)}</td></tr>')
     return ("<h2>Students</h2><table id=\"students\"><thead><tr><th>Student</th>"
             "<th class=\"num\">Score</th><th>Status</th><th>Details</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")
@@ -348,10 +339,10 @@ def _img(fig, element_id, alt):
 
 
 def _group(tests, key):
-    """Tests grouped by ``key`` ("notebook" or "target"), in order of first appearance."""
+    """Tests grouped by attribute ``key`` ("notebook" or "target"), in order of first appearance."""
     groups = {}
     for test in tests:
-        groups.setdefault(test.get(key, ""), []).append(test)
+        groups.setdefault(getattr(test, key), []).append(test)
     return groups
 
 

@@ -9,6 +9,8 @@ of an exception, never its text (see ``run``).
 """
 from __future__ import annotations
 
+import re
+
 from autograder.proxy import MissingDefinition, RemoteObject
 from autograder.run import StudentFault
 
@@ -56,8 +58,8 @@ def load_module(context, notebook, tuning_cell=None, timeout=None):
               for label, info in reported.items() if label in sources}
     failed.update({label: f"running the cell '{label}' of {notebook} failed: {fault}"
                    for label, fault in result["faults"].items()})
-    failed = {label: message + _stand_in_note(context.stand_ins, notebook)
-              for label, message in failed.items()}
+    stand_ins = {**context.stand_ins, **_stood_in(context.references, result.get("stood_in"))}
+    failed = {label: message + _stand_in_note(stand_ins, notebook) for label, message in failed.items()}
     if tuning_cell and tuning_cell in failed:
         return Unavailable(failed[tuning_cell])
 
@@ -75,6 +77,26 @@ def load_module(context, notebook, tuning_cell=None, timeout=None):
 
     return RemoteObject(context.session, module_name, notebook, context.session.generation,
                         explain_missing)
+
+
+def _stood_in(references, reported):
+    """{notebook: why} of the sibling cells the worker says ran as released, because they raised when loaded.
+
+    ``reported`` comes from the student's process: only notebooks and definition
+    cells of the assignment, and exception names that are identifiers, are kept.
+    """
+    kept = {}
+    for entry in reported if isinstance(reported, list) else []:
+        if not (isinstance(entry, (list, tuple)) and len(entry) == 3 and all(isinstance(e, str) for e in entry)):
+            continue
+        notebook, cell, kind = entry
+        if notebook in references.notebooks and cell in references.definition_cells(notebook) \
+                and _EXCEPTION_NAME.fullmatch(kind):
+            kept.setdefault(notebook, []).append(f"its cell '{cell}' raised {kind} when loaded")
+    return {notebook: " and ".join(dict.fromkeys(reasons)) for notebook, reasons in kept.items()}
+
+
+_EXCEPTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,60}")
 
 
 def _stand_in_note(stand_ins, notebook):

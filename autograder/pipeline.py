@@ -6,57 +6,20 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import __version__
 from autograder.compare import GradingContext, run_hidden_suites
 from autograder.errors import CompareError, GraderError
 from autograder.extract import extract
 from autograder.limits import load_limits
 from autograder.read import read_submission, worker_copy
 from autograder.reference import SOLUTIONS, infer_assignment, references
+from autograder.results import SubmissionResult
 from autograder.run import StudentSession
 from autograder.sandbox import detect
-from autograder.score import cell_scores, score
+from autograder.score import score
 from utils.cells import TUNING_PREFIX, grade_id
-from utils.notebook_loader import python_source
-
-
-@dataclass
-class SubmissionResult:
-    """The graded submission, in the shape of the result JSON (DESIGN.md)."""
-
-    student: str
-    assignment: str
-    status: str  # graded, invalid_submission, grader_error
-    score: float
-    max_score: float
-    tests: list = field(default_factory=list)  # of score.TestResult
-    problems: dict = field(default_factory=dict)
-    error: str = ""
-    grader_version: str = __version__
-    seconds: float = 0.0
-    cpu_seconds: float = 0.0  # the grader's and its workers' CPU time (not in to_dict: varies)
-    isolation: str = ""  # sandbox.LEVELS
-    limits: dict = field(default_factory=dict)  # limits.Limits.to_dict()
-
-    def to_dict(self):
-        data = {
-            "student": self.student, "assignment": self.assignment, "status": self.status,
-            "score": round(self.score, 4), "max_score": round(self.max_score, 4),
-            "tests": [test.to_dict() for test in self.tests],
-            "grader_version": self.grader_version,
-            "isolation": self.isolation, "limits": self.limits,
-        }
-        if self.problems:
-            data["problems"] = self.problems
-        if self.error:
-            data["error"] = self.error
-        return data
-
-    def cells(self):
-        return cell_scores(self.tests)
+from utils.notebook_loader import STARTER_KEY, python_source
 
 
 def grade_submission(folder, assignment=None, student=None, notebooks=None,
@@ -120,9 +83,10 @@ def worker_copies(refs, notebooks, extracted=None):
     ``LinearClassifier``); the notebook under test reaches the worker as cells.
     Each copy is the released starter notebook with the student's definition cells
     put in where they can be used. A notebook that could not be read, and a cell
-    that is missing or does not compile, stay as released (runnable starter code),
-    so a mistake there costs that notebook's own targets, never those of the
-    notebooks that load it.
+    that is missing or does not compile, stay as released (runnable starter code);
+    a cell that compiles but raises when loaded is replaced by its starter then
+    (``utils.notebook_loader.STARTER_KEY``). So a mistake there costs that
+    notebook's own targets, never those of the notebooks that load it.
 
     Parameters
     ----------
@@ -146,6 +110,9 @@ def worker_copies(refs, notebooks, extracted=None):
             usable = dict(_compiling(taken.definitions))
             for cell in release.cells:
                 if cell.get("cell_type") == "code" and grade_id(cell) in usable:
+                    # The starter runs instead if the student's cell raises when loaded (the loader
+                    # records it, and loading.py names it in messages).
+                    cell.metadata[STARTER_KEY] = cell.source
                     cell.source = usable[grade_id(cell)]
             unusable = sorted({gid for gid, _ in taken.definitions} - set(usable)) + sorted(
                 gid for gid in taken.missing if not gid.startswith(TUNING_PREFIX))

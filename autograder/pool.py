@@ -20,9 +20,9 @@ def run_pool(todo, grade, failed, jobs):
     ----------
     todo : list of SubmissionFolder
     grade : callable
-        ``grade(submission)`` -> result dict, run in a pool process (picklable).
+        ``grade(submission)`` -> its ``SubmissionResult``, run in a pool process (picklable).
     failed : callable
-        ``failed(submission, exc)`` -> the grader-error result dict.
+        ``failed(submission, exc)`` -> the grader-error ``SubmissionResult``.
     """
     queue, suspects = deque(todo), set()
     # forkserver: pool processes start clean, without the threads of this one.
@@ -58,9 +58,9 @@ def run_pool(todo, grade, failed, jobs):
                     wait(running)
                     done = list(running)
                 for future in done:
-                    data = outcome(future, running.pop(future))
-                    if data is not None:
-                        yield data
+                    result = outcome(future, running.pop(future))
+                    if result is not None:
+                        yield result
                 if broken:
                     break
         finally:

@@ -36,12 +36,21 @@ class ReferenceSet:
     def module(self, name):
         return _load(self.folder / name)
 
+    @property
+    def release_folder(self):
+        """Where nbgrader writes this assignment's release: ``assignments/`` beside ``solutions/``."""
+        return self.folder.parent.parent / RELEASE.name / self.assignment
+
     def release_notebook(self, name):
         """The released starter notebook ``name`` (what students start from; no solutions in it)."""
-        path = RELEASE / self.assignment / name
+        path = self.release_folder / name
         if not path.is_file():
             raise GraderError(f"no released notebook {name} in {path.parent}; run `make release`")
         return _read(path)
+
+    def definition_cells(self, name):
+        """The grade ids of notebook ``name``'s definition cells (``utils.cells``), as a frozenset."""
+        return frozenset(cells.grade_id(cell) for cell in self.notebook(name).cells if cells.is_definition_cell(cell))
 
     def points(self):
         """{(notebook, grade_id): points} of every autograded grade cell."""

@@ -54,30 +54,30 @@ def safe_name(student):
 
 
 def result_json(result):
-    """The result JSON of DESIGN.md for one ``SubmissionResult`` (as a dict with extras)."""
-    return json.dumps(result, indent=2, sort_keys=False) + "\n"
+    """The result JSON of DESIGN.md for one ``SubmissionResult``."""
+    return json.dumps(result.to_dict(), indent=2, sort_keys=False) + "\n"
 
 
 def gradescope_json(result):
-    """Gradescope's ``results.json`` for one submission (a dict from ``SubmissionResult.to_dict``)."""
+    """Gradescope's ``results.json`` for one ``SubmissionResult``."""
     tests = [
         {
-            "name": test["id"],
+            "name": test.id,
             "number": str(index + 1),
-            "score": round(test["score"], 4),
-            "max_score": round(test["max_score"], 4),
-            "status": "passed" if test["status"] == "passed" else "failed",
-            "output": test["message"] or "passed",
+            "score": round(test.score, 4),
+            "max_score": round(test.max_score, 4),
+            "status": "passed" if test.status == "passed" else "failed",
+            "output": test.message or "passed",
             "visibility": "visible",
         }
-        for index, test in enumerate(result["tests"])
+        for index, test in enumerate(result.tests)
     ]
-    data = {"score": round(result["score"], 4), "tests": tests}
-    if result["status"] != "graded":
+    data = {"score": round(result.score, 4), "tests": tests}
+    if result.status != "graded":
         data["output"] = {
             "grader_error": "The grader could not grade this submission; your instructor has been told.",
             "invalid_submission": "No notebook of this submission could be read.",
-        }[result["status"]]
+        }[result.status]
     return json.dumps(data, indent=2) + "\n"
 
 
@@ -85,8 +85,8 @@ def target_columns(results):
     """Ordered (notebook, target) pairs over all results, for the CSV's columns."""
     seen = {}
     for result in results:
-        for test in result["tests"]:
-            seen.setdefault((test["notebook"], test["target"]), None)
+        for test in result.tests:
+            seen.setdefault((test.notebook, test.target), None)
     return list(seen)
 
 
@@ -97,13 +97,12 @@ def grades_csv(results):
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", *[f"{nb.removesuffix('.ipynb')}:{target}" for nb, target in columns],
                      "score", "max_score", "status"])
-    for result in sorted(results, key=lambda r: r["student"]):
+    for result in sorted(results, key=lambda r: r.student):
         per_target = {}
-        for test in result["tests"]:
-            key = (test["notebook"], test["target"])
-            per_target[key] = per_target.get(key, 0.0) + test["score"]
-        graded = result["status"] != "grader_error"
-        row = [f"{per_target[key]:.4g}" if graded and key in per_target else "" for key in columns]
-        writer.writerow([result["student"], *row, f"{result['score']:.4g}" if graded else "",
-                         f"{result['max_score']:.4g}", result["status"]])
+        for test in result.tests:
+            key = (test.notebook, test.target)
+            per_target[key] = per_target.get(key, 0.0) + test.score
+        row = [f"{per_target[key]:.4g}" if result.graded and key in per_target else "" for key in columns]
+        writer.writerow([result.student, *row, f"{result.score:.4g}" if result.graded else "",
+                         f"{result.max_score:.4g}", result.status])
     return buffer.getvalue()

@@ -519,12 +519,13 @@ class StudentSession:
             ``defined``: the names the module holds; ``failed``: label -> what the
             worker reported of the exception a cell raised (check it with
             ``student_error``); ``faults``: label -> the grader's sentence for a cell
-            that hung or crashed.
+            that hung or crashed; ``stood_in``: what the worker said of cells of other
+            notebooks run as released (unchecked: see ``loading``).
         """
         cells = [[str(label), str(source)] for label, source in cells]
         self.known_cells.update({f"{notebook}:{label}": source.count("\n") + 1 for label, source in cells})
         timeout = self.limits.load_seconds if timeout is None else timeout
-        defined, failed, faults, fresh = [], {}, {}, True
+        defined, failed, faults, stood_in, fresh = [], {}, {}, [], True
         for cell in cells:
             message = {"op": "load", "notebook": notebook, "cells": [cell], "fresh": fresh}
             try:
@@ -542,7 +543,8 @@ class StudentSession:
                 defined = result.get("defined", defined)
                 reported = result.get("failed")
                 failed.update(reported if isinstance(reported, dict) else {})
-        return {"defined": defined, "failed": failed, "faults": faults}
+                stood_in += result.get("stood_in") if isinstance(result.get("stood_in"), list) else []
+        return {"defined": defined, "failed": failed, "faults": faults, "stood_in": stood_in}
 
     def request(self, message, timeout=None):
         """Send one request (call, getattr, setattr) and return the worker's value.

@@ -6,28 +6,8 @@ their weights; a test earns its share only when it passed.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
 
-
-@dataclass
-class TestResult:
-    """One hidden test's result, as reported (see DESIGN.md, result JSON)."""
-
-    __test__ = False  # not a pytest test class, despite its name
-
-    id: str
-    notebook: str
-    target: str
-    grade_id: str
-    score: float
-    max_score: float
-    status: str
-    message: str  # what was checked — what went wrong (compare.join_message), "" when passed
-    checked: str = ""
-    problem: str = ""
-
-    def to_dict(self):
-        return asdict(self)
+from autograder.results import TestResult
 
 
 def score(outcomes, points):
@@ -58,12 +38,3 @@ def score(outcomes, points):
             status=outcome.status, message=outcome.message, checked=outcome.checked, problem=outcome.problem,
         ))
     return results
-
-
-def cell_scores(results):
-    """{(notebook, grade_id): (score, max_score)} summed over each grade cell's tests."""
-    totals = defaultdict(lambda: [0.0, 0.0])
-    for result in results:
-        totals[(result.notebook, result.grade_id)][0] += result.score
-        totals[(result.notebook, result.grade_id)][1] += result.max_score
-    return {key: (round(s, 6), round(m, 6)) for key, (s, m) in totals.items()}

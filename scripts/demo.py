@@ -78,13 +78,13 @@ def grading_step(out):
     print(f"    {'student':<10} {'autograder':>10} {'nbgrader':>9} {'max':>6}  status")
     agree = True
     for result in results:
-        theirs = exported.get(result["student"])
-        same = theirs is not None and abs(theirs - result["score"]) < 1e-3  # the JSON rounds to 4 places
+        theirs = exported.get(result.student)
+        same = theirs is not None and abs(theirs - result.score) < 1e-3  # nbgrader's export rounds
         agree &= same or theirs is None
         shown = "failed" if theirs is None else f"{theirs:.2f}"
         note = "" if same else ("  (nbgrader could not process this submission)" if theirs is None else "  (DIFFERS)")
-        print(f"    {result['student']:<10} {result['score']:>10.2f} {shown:>9} {result['max_score']:>6.1f}"
-              f"  {result['status']}{note}")
+        print(f"    {result.student:<10} {result.score:>10.2f} {shown:>9} {result.max_score:>6.1f}"
+              f"  {result.status}{note}")
     print(f"    autograder grade: {kit_seconds:.1f} s; nbgrader autograde + feedback + export: {nbgrader_seconds:.1f} s")
     print(f"    instructor report: {report}")
     print(f"    feedback: {out / 'autograder' / 'feedback'}; nbgrader feedback: {course.root / 'feedback'}")

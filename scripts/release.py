@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "assignment1"
 
 
-def generate_release(assignment=ASSIGNMENT, release_dir=None):
+def generate_release(assignment=ASSIGNMENT, release_dir=None, root=ROOT):
     """Run ``nbgrader generate_assignment`` and return the folder of the generated release.
 
     Parameters
@@ -25,14 +25,16 @@ def generate_release(assignment=ASSIGNMENT, release_dir=None):
     assignment : str
         Assignment folder under ``solutions/``.
     release_dir : path, optional
-        Where the release goes (default ``assignments/``, as configured).
+        Where the release goes (default ``assignments/`` under ``root``, as configured).
+    root : path
+        The course folder: its ``nbgrader_config.py`` and ``solutions/`` (default this checkout).
 
     Raises
     ------
     RuntimeError
         With nbgrader's output, if it fails.
     """
-    release_dir = Path(release_dir or ROOT / "assignments").resolve()
+    release_dir = Path(release_dir or Path(root) / "assignments").resolve()
     with tempfile.TemporaryDirectory() as tmp:
         command = [
             sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
@@ -41,7 +43,7 @@ def generate_release(assignment=ASSIGNMENT, release_dir=None):
         ]
         # nbgrader finds alembic through PATH, so put this interpreter's bin first.
         env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader generate_assignment failed:\n{done.stdout}\n{done.stderr}")
     return release_dir / assignment

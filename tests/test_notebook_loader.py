@@ -3,7 +3,7 @@ import nbformat
 import pytest
 
 from utils import NotebookLoadError, load_notebook
-from utils.notebook_loader import python_source
+from utils.notebook_loader import STARTER_KEY, python_source, stood_in
 
 
 def _cell(source, grade_id=None, **flags):
@@ -74,6 +74,29 @@ def test_failing_definition_cell_is_named(tmp_path):
     _write(tmp_path, "broken", [_cell("def f(:\n    pass", "f", solution=True)])
     with pytest.raises(NotebookLoadError, match=r"cell 'f' of broken\.ipynb failed while loading it: SyntaxError"):
         load_notebook("broken", directory=tmp_path)
+
+
+def test_a_cell_that_raises_runs_the_starter_the_grader_put_beside_it_and_says_so(tmp_path):
+    """The grader's copies of a notebook that others load carry each cell's released starter."""
+    raises = _cell("def f():\n    return 'student'\nraise ValueError('at load')", "f", solution=True)
+    raises.metadata[STARTER_KEY] = "def f():\n    raise NotImplementedError('TODO')"
+    works = _cell("def g():\n    return 'student'", "g", solution=True)
+    works.metadata[STARTER_KEY] = "def g():\n    raise NotImplementedError('TODO')"
+    _write(tmp_path, "sibling", [raises, works])
+    stood_in.clear()
+    module = load_notebook("sibling", directory=tmp_path)
+    assert stood_in == [("sibling.ipynb", "f", "ValueError")]
+    with pytest.raises(NotImplementedError, match="f in sibling.ipynb is not implemented yet"):
+        module.f()
+    assert module.g() == "student"  # a cell that loads keeps the student's code
+
+
+def test_a_cell_that_raises_without_a_starter_still_fails_the_load(tmp_path):
+    _write(tmp_path, "plain", [_cell("raise ValueError('at load')", "f", solution=True)])
+    stood_in.clear()
+    with pytest.raises(NotebookLoadError, match="cell 'f' of plain.ipynb failed while loading it: ValueError"):
+        load_notebook("plain", directory=tmp_path)
+    assert stood_in == []
 
 
 def test_malformed_file_is_a_load_error(tmp_path):

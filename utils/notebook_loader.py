@@ -25,6 +25,14 @@ from utils.cells import IMPORTS_CELL, TUNING_PREFIX, CellRole, grade_id, is_defi
 # sibling (softmax loads svm) finds it next to itself, wherever the caller runs.
 _loading_from = contextvars.ContextVar("loading_from", default=None)
 
+# Cell metadata the grader writes into its copies of a student's notebooks (never
+# read from a student's own file): the released starter source of a definition
+# cell, run in its place when the student's version raises while loading.
+STARTER_KEY = "kit_starter"
+# (notebook, grade_id, exception type) of every cell whose starter stood in, in order;
+# the grader's worker reads and clears it after each cell it runs.
+stood_in = []
+
 
 class NotebookLoadError(ImportError):
     """A notebook could not be found, read or executed as a module."""
@@ -168,28 +176,40 @@ def load_notebook(name, directory=None):
     module = types.ModuleType(f"notebook_{path.stem}")
     module.__file__ = str(path)
     cells, _ = select_definition_cells(nb)
+    starters = {grade_id(cell): cell["metadata"][STARTER_KEY] for cell in nb["cells"]
+                if isinstance(cell.get("metadata"), dict) and isinstance(cell["metadata"].get(STARTER_KEY), str)}
     token = _loading_from.set(path.parent)
     try:
-        _execute_cells(module, cells, path.name)
+        _execute_cells(module, cells, path.name, starters)
     finally:
         _loading_from.reset(token)
     _name_unfinished_todos(module, path.name)
     return module
 
 
-def _execute_cells(module, cells, notebook):
+def _execute_cells(module, cells, notebook, starters=None):
+    """Run each (label, source) cell in ``module``; a failing cell with a starter in ``starters`` runs that."""
     for label, source in cells:
-        filename = f"{notebook}[{label}]"
-        plain = python_source(source)
-        # Registered so that tracebacks and inspect.getsource can show the cell's lines.
-        linecache.cache[filename] = (len(plain), None, plain.splitlines(True), filename)
         try:
-            code = compile(plain, filename, "exec")
-            exec(code, module.__dict__)
+            _execute_cell(module, label, source, notebook)
         except Exception as exc:
-            raise NotebookLoadError(
-                f"cell {label!r} of {notebook} failed while loading it: {type(exc).__name__}: {exc}"
-            ) from exc
+            failure = NotebookLoadError(
+                f"cell {label!r} of {notebook} failed while loading it: {type(exc).__name__}: {exc}")
+            if label not in (starters or {}):
+                raise failure from exc
+            stood_in.append((notebook, label, type(exc).__name__))
+            try:
+                _execute_cell(module, label, starters[label], notebook)
+            except Exception:
+                raise failure from exc
+
+
+def _execute_cell(module, label, source, notebook):
+    filename = f"{notebook}[{label}]"
+    plain = python_source(source)
+    # Registered so that tracebacks and inspect.getsource can show the cell's lines.
+    linecache.cache[filename] = (len(plain), None, plain.splitlines(True), filename)
+    exec(compile(plain, filename, "exec"), module.__dict__)
 
 
 def _name_unfinished_todos(module, notebook):

@@ -101,22 +101,28 @@ class Worker:
         """Execute cells (label, source) in module ``notebook`` (a new one if ``fresh``).
 
         A failing cell does not stop the others. The grader sends one cell at a time,
-        so a cell that hangs or ends the process costs only itself.
+        so a cell that hangs or ends the process costs only itself. ``stood_in`` says
+        which cells of other notebooks these cells loaded ran as released, because
+        they raised (``utils.notebook_loader.stood_in``).
         """
         if fresh or notebook not in self.modules:
             module = types.ModuleType(notebook.replace(".ipynb", ""))
             module.__file__ = notebook
             self.modules[notebook] = module
         module = self.modules[notebook]
-        failed = {}
+        failed, stood_in = {}, []
         for label, source in cells:
             self._seed(0)
             try:
                 exec(compile(source, f"{CELL_PREFIX}{notebook}:{label}>", "exec"), module.__dict__)
             except BaseException as exc:
                 failed[label] = _error_info(exc)
+            loader = sys.modules.get("utils.notebook_loader")  # imported by the cells, if they load notebooks
+            if isinstance(getattr(loader, "stood_in", None), list):
+                stood_in += [list(entry) for entry in loader.stood_in if isinstance(entry, tuple)]
+                loader.stood_in.clear()
         defined = sorted(name for name in vars(module) if not name.startswith("__"))
-        return {"ok": True, "value": {"defined": defined, "failed": failed}}
+        return {"ok": True, "value": {"defined": defined, "failed": failed, "stood_in": stood_in}}
 
     def _resolve(self, target):
         if isinstance(target, codec.Handle):

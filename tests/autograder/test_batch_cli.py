@@ -83,7 +83,7 @@ def two_students(tmp_path, reference_submission, fresh_release):
 def test_a_batch_writes_json_csv_gradescope_and_reports(two_students, tmp_path):
     out = tmp_path / "out"
     results = grade_batch([two_students], out, jobs=2, progress=False)
-    assert [r["student"] for r in results] == ["ada", "zed"]
+    assert [r.student for r in results] == ["ada", "zed"]
     ada = json.loads((out / "ada.json").read_text())
     assert ada["status"] == "graded" and ada["tests"] and set(ada["tests"][0]) == {
         "id", "notebook", "target", "grade_id", "score", "max_score", "status", "message",
@@ -106,8 +106,8 @@ def test_a_rerun_skips_what_is_graded_and_regrades_a_changed_submission(two_stud
     results = grade_batch([two_students], out, jobs=1, progress=False)
     assert (out / "ada.json").stat().st_mtime_ns == stamps["ada.json"]
     assert (out / "zed.json").stat().st_mtime_ns != stamps["zed.json"]
-    full = sum(t["max_score"] for t in results[0]["tests"] if t["notebook"] == NB)
-    assert [r["score"] for r in results] == [pytest.approx(full)] * 2
+    full = sum(t.max_score for t in results[0].tests if t.notebook == NB)
+    assert [r.score for r in results] == [pytest.approx(full)] * 2
     grade_batch([two_students], out, jobs=1, force=True, progress=False)
     assert (out / "ada.json").stat().st_mtime_ns != stamps["ada.json"]
 

@@ -21,20 +21,29 @@ def _lost_by_target(result):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("breakage", ["html page", "syntax error in LinearClassifier"])
-def test_a_broken_svm_notebook_costs_softmax_nothing_but_its_tuned_object(tmp_path, reference_submission, breakage):
+@pytest.mark.parametrize("breakage, why", [
+    ("html page", "since it could not be read"),
+    ("syntax error in LinearClassifier", "since its cells 'linear_classifier' could not be used"),
+    ("LinearClassifier's cell raises when run", "since its cell 'linear_classifier' raised ZeroDivisionError"),
+])
+def test_a_broken_svm_notebook_costs_softmax_nothing_but_its_tuned_object(tmp_path, reference_submission,
+                                                                          breakage, why):
     if breakage == "html page":
         folder = tmp_path / "html"
         shutil.copytree(reference_submission, folder)
         (folder / "svm.ipynb").write_text("<!DOCTYPE html><html><body>Jupyter</body></html>")
-    else:
+    elif breakage.startswith("syntax"):
         folder = make_edited_submission(tmp_path / "syntax", reference_submission, Mutant(
             "broken_base_class", "svm", "linear_classifier", old="class LinearClassifier", new="class LinearClassifier("))
+    else:  # compiles, so only running it shows the mistake: the starter must stand in when softmax loads it
+        folder = make_edited_submission(tmp_path / "raises", reference_submission, Mutant(
+            "raising_base_class", "svm", "linear_classifier", old="class LinearClassifier",
+            new="SCALE = 1 / 0\n\n\nclass LinearClassifier"))
     result = grade_submission(folder, notebooks=["softmax.ipynb"])
     assert result.status == "graded"
     assert set(_lost_by_target(result)) <= TUNED
     tuned = [t.message for t in result.tests if t.target == "best_softmax" and t.status != "passed"]
-    assert all("svm.ipynb is loaded by other notebooks as released" in m for m in tuned)
+    assert tuned and all("svm.ipynb is loaded by other notebooks as released" in m and why in m for m in tuned)
 
 
 def test_worker_copies_keep_the_students_usable_cells_and_the_released_starter_for_the_rest(reference_submission):

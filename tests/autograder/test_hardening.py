@@ -1,4 +1,5 @@
 """The engine's defences, one at a time: the channel, the byte budget, taint, the workspace, the pool, names, versions."""
+import dataclasses
 import json
 import os
 import resource
@@ -21,6 +22,7 @@ from autograder.limits import Limits, load_limits
 from autograder.proxy import RemoteObject
 from autograder.read import read_notebook
 from autograder.report import safe_name
+from autograder.results import SubmissionResult
 from autograder.run import StudentCrash, StudentError, StudentSession, StudentTimeout
 from autograder.sandbox import Isolation, detect
 from tests.notebooks import SOLUTIONS
@@ -436,11 +438,12 @@ def test_the_worker_imports_the_staged_utils_not_the_checkouts(tmp_path):
 def test_feedback_lists_the_limits_and_the_report_warns_about_unsandboxed_grading(tmp_path):
     from autograder.html_report import UNSANDBOXED_NOTE, feedback_html, report_html
 
-    result = {"student": "ann", "assignment": "assignment1", "status": "graded", "score": 1.0, "max_score": 2.0,
-              "tests": [], "limits": Limits(call_seconds=7).to_dict(), "isolation": "rlimits"}
+    result = SubmissionResult("ann", "assignment1", "graded", 1.0, 2.0, limits=Limits(call_seconds=7).to_dict(),
+                              isolation="rlimits")
     assert "each call into your code: 7 s" in feedback_html(result)
     assert UNSANDBOXED_NOTE[:40] in report_html([result], ["feedback/ann.html"])
-    assert UNSANDBOXED_NOTE[:40] not in report_html([dict(result, isolation="bubblewrap")], ["feedback/ann.html"])
+    sandboxed = dataclasses.replace(result, isolation="bubblewrap")
+    assert UNSANDBOXED_NOTE[:40] not in report_html([sandboxed], ["feedback/ann.html"])
 
 
 def test_grading_without_a_sandbox_says_so_in_the_terminal(tmp_path, monkeypatch, capsys):

@@ -64,8 +64,8 @@ def test_broken_grading_metadata_costs_nothing_and_never_stops_the_batch(tmp_pat
     _copy(root / "zoe", reference_submission, "gradient_check.ipynb")
     _edit(odd / "gradient_check.ipynb", "sgd_step", lambda cell: cell.metadata.update(nbgrader="hello"))
     results = grade_batch([root], tmp_path / "out", jobs=1, progress=False)
-    assert [r["status"] for r in results] == ["graded", "graded"]
-    assert results[0]["score"] == results[1]["score"] > 0  # the unmarked cell still defines sgd_step
+    assert [r.status for r in results] == ["graded", "graded"]
+    assert results[0].score == results[1].score > 0  # the unmarked cell still defines sgd_step
 
 
 ALIASED_LOOPS = '''_fast = svm_loss_naive  # the naive loops, under another name

@@ -14,6 +14,7 @@ from autograder.html_report import (
     write_reports,
 )
 from autograder.report import safe_name
+from autograder.results import SubmissionResult, TestResult
 
 # (notebook, target, test names); every target is worth 4 points, shared by its tests.
 TARGETS = [
@@ -29,21 +30,19 @@ MISTAKES = ["it looks like you forgot to divide by N", "dW has shape (3, 5); exp
 def make_test(notebook, target, name, passed, message="", points=2.0):
     """One test entry of the result JSON; ``message`` is written "what was checked — what went wrong"."""
     checked, _, problem = message.partition(" — ")
-    return {
-        "id": f"{notebook.removesuffix('.ipynb')}.{target}.{name}", "notebook": notebook, "target": target,
-        "grade_id": f"test_{target}", "score": points if passed else 0.0, "max_score": points,
-        "status": "passed" if passed else "failed", "message": join_message(checked, problem),
-        "checked": checked, "problem": problem,
-    }
+    return TestResult(
+        id=f"{notebook.removesuffix('.ipynb')}.{target}.{name}", notebook=notebook, target=target,
+        grade_id=f"test_{target}", score=points if passed else 0.0, max_score=points,
+        status="passed" if passed else "failed", message=join_message(checked, problem),
+        checked=checked, problem=problem,
+    )
 
 
 def make_result(student, tests, status="graded", **extra):
-    """A result dict whose score is the sum of its tests'."""
-    return {
-        "student": student, "assignment": "assignment1", "status": status,
-        "score": sum(t["score"] for t in tests), "max_score": sum(t["max_score"] for t in tests),
-        "grader_version": "0.1.0+abc123", "tests": tests, **extra,
-    }
+    """A result whose score is the sum of its tests'."""
+    return SubmissionResult(student, "assignment1", status, score=sum(t.score for t in tests),
+                            max_score=sum(t.max_score for t in tests), tests=tests,
+                            grader_version="0.1.0+abc123", **extra)
 
 
 def make_batch(count=20, seed=0):
@@ -151,7 +150,7 @@ def test_report_histogram_counts_only_graded_submissions(tmp_path):
 
 def test_report_counts_graded_invalid_and_grader_errors_and_names_versions(tmp_path):
     results = make_batch(count=5)
-    results[0]["grader_version"] = "0.2.0+def456"
+    results[0].grader_version = "0.2.0+def456"
     page = write_reports(results, tmp_path).read_text(encoding="utf-8")
     assert "<strong>5</strong> graded" in page
     assert "<strong>1</strong> invalid" in page and "<strong>1</strong> grader errors" in page

@@ -1,12 +1,17 @@
 """The manifest declares an assignment once; the notebooks, the hidden suites and the grader agree with it."""
+import csv
+import io
 import shutil
 
 import nbformat
 import pytest
 
+from autograder.html_report import feedback_html
 from autograder.pipeline import grade_submission
+from autograder.report import grades_csv
 from autograder.reference import assignments, infer_assignment, references
 from scripts.notebook_runner import NotebookRunError, run_notebook
+from scripts.release import generate_release
 from tests.notebooks import ROOT, SOLUTIONS
 from utils.manifest import FILE_NAME, ManifestError, load_manifest
 
@@ -69,42 +74,52 @@ def test_the_assignment_is_inferred_from_the_notebooks_or_the_nbgrader_layout(tm
     assert infer_assignment([tmp_path / "submitted"]) == "assignment1"
 
 
-@pytest.fixture
-def course_copy(tmp_path):
-    """A copy of the course's source notebooks, to edit."""
-    shutil.copytree(SOLUTIONS.parent, tmp_path / "solutions")
-    return tmp_path / "solutions"
-
-
-def _set_accuracy(course, name, value):
-    path = course / "assignment1" / FILE_NAME
-    lines = path.read_text().splitlines()
+def _set_accuracy(manifest, name, value):
+    lines = manifest.read_text().splitlines()
     start = lines.index(f"[accuracy.{name}]")
     index = next(i for i in range(start, len(lines)) if lines[i].startswith("digits = "))
     lines[index] = f"digits = {value}"
-    path.write_text("\n".join(lines) + "\n")
+    manifest.write_text("\n".join(lines) + "\n")
 
 
-@pytest.mark.slow
-def test_one_accuracy_target_is_a_one_place_edit(course_copy, reference_submission):
-    """Raise best_svm's target in the manifest alone: the hidden suite and the visible check both follow."""
-    _set_accuracy(course_copy, "best_svm", 0.999)
-    result = grade_submission(reference_submission, notebooks=["svm.ipynb"], solutions=course_copy)
-    failed = [t for t in result.tests if t.status != "passed"]
-    assert [t.target for t in failed] == ["best_svm"] and "the target is 0.999" in failed[0].message
-    with pytest.raises(NotebookRunError, match="below the target 0.999"):
-        run_notebook(course_copy / "assignment1" / "svm.ipynb", timeout=300)
-
-
-@pytest.mark.slow
-def test_the_points_of_a_grade_cell_are_a_one_place_edit(course_copy, reference_submission):
-    path = course_copy / "assignment1" / "svm.ipynb"
-    nb = nbformat.read(str(path), as_version=4)
-    cell = next(c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_best_svm")
+def _add_points(notebook, grade_id, more):
+    """Give one grade cell of a source notebook ``more`` points; returns its points before."""
+    nb = nbformat.read(str(notebook), as_version=4)
+    (cell,) = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id]
     before = cell.metadata.nbgrader.points
-    cell.metadata.nbgrader.points = before + 3
-    nbformat.write(nb, str(path))
-    references.cache_clear()
-    result = grade_submission(reference_submission, notebooks=["svm.ipynb"], solutions=course_copy)
-    tuned = sum(t.max_score for t in result.tests if t.target == "best_svm")
-    assert tuned == pytest.approx(before + 3) and result.score == pytest.approx(result.max_score)
+    cell.metadata.nbgrader.points = before + more
+    nbformat.write(nb, str(notebook))
+    return before
+
+
+@pytest.mark.slow
+def test_an_accuracy_target_and_the_points_of_a_grade_cell_are_one_place_edits(tmp_path, reference_submission):
+    """In a copy of the course, raise best_svm's target in the manifest and give svm_loss_vectorized's grade
+    cell 3 more points in its source notebook, and nothing else: the regenerated release, the notebook's
+    visible check, the hidden suite, the gradebook and the feedback page all follow."""
+    course = tmp_path / "course"
+    shutil.copytree(SOLUTIONS.parent, course / "solutions", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copy2(ROOT / "nbgrader_config.py", course)
+    source = course / "solutions" / "assignment1"
+    _set_accuracy(source / FILE_NAME, "best_svm", 0.999)
+    before = _add_points(source / "svm.ipynb", "test_svm_loss_vectorized", 3)
+
+    release = generate_release("assignment1", root=course)
+    assert release == course / "assignments" / "assignment1"
+    assert "digits = 0.999" in (release / FILE_NAME).read_text()
+    assert _grade_cells(release / "svm.ipynb")["test_svm_loss_vectorized"] == before + 3
+
+    result = grade_submission(reference_submission, notebooks=["svm.ipynb"], solutions=course / "solutions")
+    failed = [t for t in result.tests if t.status != "passed"]
+    assert {t.target for t in failed} == {"best_svm"} and "the target is 0.999" in failed[0].message
+    cell = sum(t.max_score for t in result.tests if t.grade_id == "test_svm_loss_vectorized")
+    assert cell == pytest.approx(before + 3)
+    assert result.max_score == pytest.approx(sum(_grade_cells(source / "svm.ipynb").values()))
+
+    row = next(csv.DictReader(io.StringIO(grades_csv([result]))))
+    assert float(row["max_score"]) == pytest.approx(result.max_score)
+    assert f"<code>svm_loss_vectorized</code></th><th class=\"num\">{before + 3:g} / {before + 3:g}</th>" \
+        in feedback_html(result)
+
+    with pytest.raises(NotebookRunError, match="below the target 0.999"):
+        run_notebook(source / "svm.ipynb", timeout=300)

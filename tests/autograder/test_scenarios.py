@@ -157,7 +157,8 @@ def baseline(tmp_path_factory, reference_submission):
     """
     root = tmp_path_factory.mktemp("baseline")
     folder = copy_reference(reference_submission, root / "subs" / "ref")
-    (result,) = grade_batch([root / "subs"], root / "out", jobs=1, progress=False)
+    (graded,) = grade_batch([root / "subs"], root / "out", jobs=1, progress=False)
+    result = graded.to_dict()
     assert result["status"] == "graded" and result["score"] > 0, result.get("error")
     alone = {name: grade_alone(folder, name) for name in NOTEBOOKS}
     assert all(r["status"] == "graded" and r["score"] == r["max_score"] > 0 for r in alone.values()), alone
@@ -245,7 +246,7 @@ def grade_family(root, scenarios, reference_submission, release, run, pool, list
     files, file_problems = load_results(out) if batched else ({}, [])
     _clean_up(survivors, left)
     return FamilyRun(root, out, folders, before, {name: snapshot(folder) for name, folder in folders.items()},
-                     {r["student"]: r for r in returned}, files, file_problems, alone, wall, survivors, left,
+                     {r.student: r.to_dict() for r in returned}, files, file_problems, alone, wall, survivors, left,
                      listener.arrivals() if listener else [])
 
 
@@ -582,8 +583,9 @@ def test_student_ids_that_clean_to_one_file_name_keep_a_result_each(tmp_path, re
         else:
             build(scenario, subs / student, reference_submission, None, run)
     out = tmp_path / "out"
-    returned = {r["student"]: r for r in grade_batch([subs], out, jobs=JOBS, progress=False)}
-    write_reports(list(returned.values()), out)
+    graded = grade_batch([subs], out, jobs=JOBS, progress=False)
+    write_reports(graded, out)
+    returned = {r.student: r.to_dict() for r in graded}
     files, problems = load_results(out)
     students = sorted(kinds)
     if sorted(map(str, files)) != students:
