@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autograder.feedback import Mistake
+from autograder.testing.asserts import Mistake
 from autograder.run import StudentFault
 
 

@@ -12,7 +12,10 @@ import time
 import numpy as np
 import pytest
 
-from autograder.feedback import (
+from autograder import compare
+from autograder.run import StudentError
+from autograder.testing import helpers
+from autograder.testing.asserts import (
     Mistake,
     check_array,
     check_scalar,
@@ -23,10 +26,8 @@ from autograder.feedback import (
     student_raises,
     unchanged,
 )
-from autograder.hidden_tests import checks
-from autograder.run import StudentError
 
-SUITES = checks.__file__.rsplit("/", 1)[0] + "/assignment1"
+SUITES = str(compare.HIDDEN_TESTS / "assignment1")
 
 
 @pytest.fixture
@@ -195,7 +196,7 @@ def _tuned_accuracy_message(wrong):
         return labels
 
     accuracy = float(np.mean(predict(_Tuned(wrong), None, num_classes) == data.y_val))
-    message = _message(lambda: checks.check_tuned_accuracy(
+    message = _message(lambda: helpers.check_tuned_accuracy(
         lambda name: _Tuned(wrong), _Targets(0.94), "best_svm", "the best trained LinearSVM",
         with_bias=True, predict=predict))
     return accuracy, message
@@ -224,9 +225,9 @@ class _Targets:
 
 
 def test_a_tuned_object_of_a_plain_type_is_named_from_a_fixed_set():
-    message = _message(lambda: checks.check_tuned_accuracy(
+    message = _message(lambda: helpers.check_tuned_accuracy(
         lambda name: [0.8765432] * 31337, _Targets(0.94), "best_svm", "the best trained LinearSVM",
-        with_bias=True, predict=checks.predict_linear))
+        with_bias=True, predict=helpers.predict_linear))
     _absent(message, 31337, "0.87")
     assert "should be the best trained LinearSVM, not a list" in message
 
@@ -234,11 +235,11 @@ def test_a_tuned_object_of_a_plain_type_is_named_from_a_fixed_set():
 def test_a_nets_hidden_size_is_written_as_H():
     class Net:
         params = {"W1": np.zeros((8, 12345)), "b1": np.zeros(12346), "W2": np.zeros((12345, 3)), "b2": np.zeros(3)}
-    message = _message(lambda: checks.predict_two_layer(Net(), np.zeros((4, 8)), 3))
+    message = _message(lambda: helpers.predict_two_layer(Net(), np.zeros((4, 8)), 3))
     _absent(message, 12345, 12346)
     assert message.startswith("params['b1'] has the wrong size along axis 0; expected shape (H,)")
     Net.params = {"W1": np.zeros((9876, 5)), "b1": np.zeros(5), "W2": np.zeros((5, 3)), "b2": np.zeros(3)}
-    message = _message(lambda: checks.predict_two_layer(Net(), np.zeros((4, 8)), 3))
+    message = _message(lambda: helpers.predict_two_layer(Net(), np.zeros((4, 8)), 3))
     _absent(message, 9876)
     assert "params['W1']" in message and "(8, H)" in message
 

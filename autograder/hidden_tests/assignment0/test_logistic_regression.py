@@ -17,27 +17,30 @@ Overflow warnings: the call that looks for them runs with ``_warnings="error"``
 is a named mistake rather than a silent stderr line.
 """
 import numpy as np
-import pytest
 
-from autograder.feedback import (
+from autograder.testing import (
+    ACCURACY_BAND,
     Mistake,
+    StudentError,
     check_array,
+    check_loss_pair,
     check_number,
     check_scalar,
     close,
     describe_type,
     diagnose,
     dtype_name,
+    inputs_unchanged,
+    returned_pair,
+    row_indices,
+    target,
     unchanged,
 )
-from autograder.hidden_tests.checks import ACCURACY_BAND, returned_pair, row_indices
-from autograder.run import StudentError
 from utils import load_binary_digits
 
 NOTEBOOK = "logistic_regression.ipynb"
 RTOL, ATOL = 1e-7, 1e-10
 LARGE = 1000.0  # the magnitude of scores and margins that must give exact, finite results without warnings
-target = pytest.mark.target
 
 
 def _warned(function, *args, **kwargs):
@@ -240,16 +243,9 @@ def test_logistic_loss_is_finite_for_margins_of_magnitude_1e3_without_overflow_w
 def test_logistic_loss_returns_a_number_and_a_float64_gradient(student, reference, rng):
     """Returns (loss as a number, grad a float64 array of shape (D,)) and leaves w, X and y unchanged."""
     w, X, y = _problem(rng, N=9, D=4)
-    value, (w_after, X_after, y_after, _), _ = _loss_call(student, reference, w.copy(), X.copy(), y.copy(), 0.2,
-                                                          inspect=True)
-    loss, grad = value
-    check_number(loss, "the loss")  # the one check of this detail: the tests of values take a 0-d array too
-    grad = check_array(grad, w.shape, "the gradient", dtype_kind="fi")
-    if grad.dtype != np.float64:
-        raise Mistake(f"the gradient has dtype {dtype_name(grad.dtype)}; expected float64")
-    unchanged(w, w_after, "w")
-    unchanged(X, X_after, "X")
-    unchanged(y, y_after, "y")
+    value, after, _ = _loss_call(student, reference, w.copy(), X.copy(), y.copy(), 0.2, inspect=True)
+    check_loss_pair(value, w, "logistic_loss", dtype_kind="fi", float64=True)
+    inputs_unchanged("w X y", (w, X, y), after)
 
 
 # -- sgd ----------------------------------------------------------------------------------------------

@@ -13,27 +13,27 @@ own tests only.
 """
 
 import numpy as np
-import pytest
 
-from autograder.feedback import (
+from autograder.testing import (
     Mistake,
+    StudentError,
     check_array,
     check_label_dtype,
     check_labels,
-    check_number,
+    check_loss_pair,
     check_scalar,
     close,
     diagnose,
     dtype_name,
+    inputs_unchanged,
+    returned_pair,
+    target,
     unchanged,
 )
-from autograder.hidden_tests.checks import returned_pair
-from autograder.run import StudentError
 
 NOTEBOOK = "perceptron.ipynb"
 NO_WRAP = ("step t visits example t without wrapping around; it visits example t % N, so num_steps may "
            "exceed N")
-target = pytest.mark.target
 
 
 # -- problems -----------------------------------------------------------------------------------
@@ -284,15 +284,9 @@ def test_examples_on_the_boundary_count_in_the_gradient(student, reference, rng)
 def test_perceptron_loss_returns_a_number_and_a_float64_gradient(student, rng):
     """Returns (loss as a number, grad a float64 array of shape (D,)) and leaves w, X and y unchanged."""
     w, X, y = _continuous(rng, N=9, D=4)
-    value, (w_after, X_after, y_after), _ = student.perceptron_loss.inspect(w.copy(), X.copy(), y.copy())
-    loss, grad = returned_pair(value, "perceptron_loss", pair="(loss, grad)")
-    check_number(loss, "the loss")  # the one check of this detail: the tests of values take a 0-d array too
-    grad = check_array(grad, w.shape, "the gradient", dtype_kind="fi")
-    if grad.dtype != np.float64:
-        raise Mistake(f"the gradient has dtype {dtype_name(grad.dtype)}; expected float64")
-    unchanged(w, w_after, "w")
-    unchanged(X, X_after, "X")
-    unchanged(y, y_after, "y")
+    value, after, _ = student.perceptron_loss.inspect(w.copy(), X.copy(), y.copy())
+    check_loss_pair(value, w, "perceptron_loss", dtype_kind="fi", float64=True)
+    inputs_unchanged("w X y", (w, X, y), after)
 
 
 # -- multiclass_perceptron ---------------------------------------------------------------------------

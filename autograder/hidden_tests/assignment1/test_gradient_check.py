@@ -1,11 +1,18 @@
 """Hidden suite of gradient_check.ipynb: numerical gradients, relative error, backprop, SGD."""
 import numpy as np
-import pytest
 
-from autograder.feedback import Mistake, check_array, check_scalar, close, diagnose, student_raises, unchanged
+from autograder.testing import (
+    Mistake,
+    check_array,
+    check_scalar,
+    close,
+    diagnose,
+    student_raises,
+    target,
+    unchanged,
+)
 
 NOTEBOOK = "gradient_check.ipynb"
-target = pytest.mark.target
 
 
 def _smooth(rng, shape):

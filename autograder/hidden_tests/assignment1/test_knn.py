@@ -13,24 +13,31 @@ class (``_CrossValidation``). A predicted label's dtype is one check.
 import ast
 
 import numpy as np
-import pytest
 
-from autograder.feedback import Mistake, check_array, check_label_dtype, check_labels, close, diagnose, unchanged
-from autograder.feedback import describe_type
-from autograder.hidden_tests.checks import (
+from autograder.testing import (
     LOOP_NODES,
+    MissingDefinition,
+    Mistake,
+    SHOWN_EXCEPTIONS,
+    StudentError,
+    StudentFault,
+    check_array,
+    check_label_dtype,
+    check_labels,
+    close,
     clusters,
+    describe_type,
+    diagnose,
     each_target,
     find_function,
     imported_aliases,
     loop_problem,
     parse_cell,
+    target,
+    unchanged,
 )
-from autograder.proxy import MissingDefinition
-from autograder.run import SHOWN_EXCEPTIONS, StudentError, StudentFault
 
 NOTEBOOK = "knn.ipynb"
-target = pytest.mark.target
 
 CLASS_CELL = "knn_class"
 METHODS = {"two_loops": "compute_distances_two_loops", "one_loop": "compute_distances_one_loop",

@@ -16,25 +16,33 @@ submission's own loss function returns (that function has tests of its own).
 """
 
 import numpy as np
-import pytest
 
-from autograder.feedback import Mistake, check_array, check_number, check_scalar, close, diagnose, unchanged
-from autograder.feedback import describe_type, dtype_name
-from autograder.hidden_tests.checks import (
+from autograder.testing import (
+    Mistake,
+    StudentError,
+    StudentFault,
+    check_array,
+    check_loss_pair,
+    check_scalar,
     check_tuned_accuracy,
+    close,
     clusters,
+    describe_type,
+    diagnose,
     each_target,
-    returned_pair,
-    scaled_atol,
-    predict_linear,
     find_function,
     imported_aliases,
+    inputs_unchanged,
     loop_problem,
     names,
     parse_cell,
+    predict_linear,
     reachable_functions,
+    returned_pair,
+    scaled_atol,
+    target,
+    unchanged,
 )
-from autograder.run import StudentError, StudentFault
 
 NOTEBOOK = "softmax.ipynb"
 LOSSES = ("softmax_loss_naive", "softmax_loss_vectorized")
@@ -49,7 +57,6 @@ UNSTABLE = ("it is NaN or infinite for scores of magnitude 1e3: exp() overflows;
             "from each row of scores before exponentiating")
 UNDERFLOW = ("it is NaN or infinite when the correct class's probability underflows to 0; take the log-probabilities "
              "as shifted - log(sum(exp(shifted))) rather than log(probabilities)")
-target = pytest.mark.target
 
 
 def _per_loss(weight, *names):
@@ -223,23 +230,18 @@ def test_stable_for_scores_of_magnitude_1e3(student, reference, rng, loss_name):
 def test_leaves_W_X_and_y_unchanged(student, rng, loss_name):
     """W, X and y are unchanged after the call."""
     W, X, y = _problem(rng, N=6, D=5, C=3)
-    _, (W_after, X_after, y_after, _), _ = getattr(student, loss_name).inspect(W.copy(), X.copy(), y.copy(), 0.4)
-    unchanged(W, W_after, "W")
-    unchanged(X, X_after, "X")
-    unchanged(y, y_after, "y")
+    _, after, _ = getattr(student, loss_name).inspect(W.copy(), X.copy(), y.copy(), 0.4)
+    inputs_unchanged("W X y", (W, X, y), after)
 
 
 @_per_loss(0.5, *LOSSES)
 def test_returns_a_float_and_a_float64_gradient(student, rng, loss_name):
     """Returns (loss, dW): the loss a float, dW a float64 array of W's shape."""
     W, X, y = _problem(rng, N=5, D=4, C=3)
-    loss, dW = returned_pair(getattr(student, loss_name)(W, X, y, 0.2), loss_name)
-    check_number(loss, "the loss")  # the one check of this detail: the other tests take a 0-d array too
+    loss, _ = check_loss_pair(getattr(student, loss_name)(W, X, y, 0.2), W, loss_name, gradient="dW",
+                              pair="(loss, dW)", float64=True)
     if not isinstance(loss, (float, np.floating)):
         raise Mistake(f"the loss should be a float (e.g. float(loss)), not {describe_type(loss)}")
-    check_array(dW, W.shape, "dW")
-    if dW.dtype != np.float64:
-        raise Mistake(f"dW has dtype {dtype_name(dW.dtype)}; expected float64")
 
 
 # -- vectorized only ---------------------------------------------------------------------------------

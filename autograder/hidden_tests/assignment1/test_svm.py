@@ -11,33 +11,32 @@ of this suite (it runs here, called back from the worker), so they judge
 """
 
 import numpy as np
-import pytest
 
 import utils
-from autograder.feedback import (
+from autograder.testing import (
     Mistake,
+    StudentError,
     check_array,
     check_label_dtype,
     check_labels,
-    check_number,
+    check_loss_pair,
     check_scalar,
+    check_tuned_accuracy,
     close,
     diagnose,
-    unchanged,
-)
-from autograder.hidden_tests.checks import (
-    row_indices,
-    check_tuned_accuracy,
     each_target,
-    returned_pair,
-    scaled_atol,
-    predict_linear,
     find_function,
+    inputs_unchanged,
     loop_problem,
     parse_cell,
+    predict_linear,
+    returned_pair,
+    row_indices,
+    scaled_atol,
     seeded,
+    target,
+    unchanged,
 )
-from autograder.run import StudentError
 
 NOTEBOOK = "svm.ipynb"
 LOSS_FUNCTIONS = ("svm_loss_naive", "svm_loss_vectorized")
@@ -47,7 +46,6 @@ TIMED_SHAPE = (4000, 16, 25)
 SPEEDUP = 3  # how many times less CPU time than the naive loops; the notebook's TODO banner says the same
 RTOL = 1e-4
 ATOL = 1e-5  # relative to the size of the values: scaled_atol
-target = pytest.mark.target
 
 
 def _per_function(weight, *names):
@@ -208,13 +206,9 @@ def test_returns_a_number_and_a_D_by_C_array_and_leaves_inputs_unchanged(student
     """Returns (loss as a number, dW of shape (D, C)) and leaves W, X and y unchanged."""
     _working_or_stop(student, reference, rng, function)
     W, X, y = _problem(rng, N=11, D=7, C=4)
-    value, (W_after, X_after, y_after, _), _ = getattr(student, function).inspect(W.copy(), X.copy(), y.copy(), 0.3)
-    loss, dW = returned_pair(value, function)
-    check_number(loss, "the loss")
-    check_array(dW, W.shape, "the gradient dW")
-    unchanged(W, W_after, "W")
-    unchanged(X, X_after, "X")
-    unchanged(y, y_after, "y")
+    value, after, _ = getattr(student, function).inspect(W.copy(), X.copy(), y.copy(), 0.3)
+    check_loss_pair(value, W, function, gradient="the gradient dW", pair="(loss, dW)")
+    inputs_unchanged("W X y", (W, X, y), after)
 
 
 # -- vectorized only: no loops, and fast -------------------------------------------------------

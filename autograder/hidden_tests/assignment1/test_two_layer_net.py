@@ -12,36 +12,33 @@ and predict's tests one for ``self.loss``, so each test judges its own target;
 only best_net is trained by the student's own code throughout.
 """
 import numpy as np
-import pytest
 
-from autograder.feedback import (
+from autograder.testing import (
     Mistake,
+    StudentError,
     check_array,
     check_label_dtype,
     check_labels,
     check_number,
     check_scalar,
+    check_tuned_accuracy,
     close,
+    clusters,
     describe_type,
     diagnose,
-    unchanged,
-)
-from autograder.hidden_tests.checks import (
-    row_indices,
-    check_tuned_accuracy,
-    clusters,
     each_target,
     predict_two_layer,
     returned_pair,
+    row_indices,
     scaled_atol,
     seeded,
+    target,
+    unchanged,
 )
-from autograder.run import StudentError
 
 NOTEBOOK = "two_layer_net.ipynb"
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 RTOL = 1e-4
-target = pytest.mark.target
 
 
 # -- building problems and nets ----------------------------------------------------
