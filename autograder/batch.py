@@ -21,6 +21,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from autograder.discover import find_submissions
+from autograder.distributed import run_on_cluster
 from autograder.errors import GraderError, ReadError, RunError
 from autograder.pool import run_pool
 from autograder.reference import infer_assignment, references
@@ -97,15 +98,20 @@ class OutputLock:
 
 
 def grade_batch(paths, out, assignment=None, jobs=None, force=False, progress=True,
-                require_sandbox=False):
+                require_sandbox=False, scheduler=None):
     """Grade every submission under ``paths`` into folder ``out``.
 
     Parameters
     ----------
     assignment : str, optional
         Default: inferred from the notebooks under ``paths`` (``reference.infer_assignment``).
+    jobs : int, optional
+        Submissions graded at once by the local pool. Default: the number of cores.
     require_sandbox : bool
-        Refuse to grade unless the worker is sandboxed (bubblewrap or Landlock).
+        Refuse to grade unless the worker is sandboxed (bubblewrap or Landlock), on the Dask workers too.
+    scheduler : str, optional
+        A Dask scheduler's address (``tcp://host:8786``): its workers grade the submissions
+        (``distributed.run_on_cluster``) instead of the local pool; results are written here all the same.
 
     Returns
     -------
@@ -115,7 +121,8 @@ def grade_batch(paths, out, assignment=None, jobs=None, force=False, progress=Tr
     Raises
     ------
     GraderError
-        Bad paths, another grader on ``out``, no sandbox when one is required, or results that cannot be written.
+        Bad paths, another grader on ``out``, no sandbox when one is required, results that cannot be
+        written, or a Dask cluster that cannot be reached or cannot grade.
     """
     isolation = detect()
     if require_sandbox and not isolation.sandboxed:
@@ -132,10 +139,10 @@ def grade_batch(paths, out, assignment=None, jobs=None, force=False, progress=Tr
     out.mkdir(parents=True, exist_ok=True)
     submissions = find_submissions(paths, assignment)
     with OutputLock(out):
-        return _grade_locked(submissions, out, assignment, jobs, force, progress)
+        return _grade_locked(submissions, out, assignment, jobs, force, progress, scheduler, require_sandbox)
 
 
-def _grade_locked(submissions, out, assignment, jobs, force, progress):
+def _grade_locked(submissions, out, assignment, jobs, force, progress, scheduler=None, require_sandbox=False):
     version = grader_version()
     results, todo = [], []
     for submission in submissions:
@@ -147,7 +154,11 @@ def _grade_locked(submissions, out, assignment, jobs, force, progress):
                desc=f"grading ({len(results)} already graded)" if results else "grading")
     grade = functools.partial(_grade_one, assignment=assignment, version=version)
     failed = functools.partial(_grader_error, assignment=assignment, version=version)
-    for result in run_pool(todo, grade, failed, jobs):
+    if scheduler:
+        graded = run_on_cluster(todo, grade, failed, scheduler, require_sandbox)
+    else:
+        graded = run_pool(todo, grade, failed, jobs)
+    for result in graded:
         _write_submission(out, result)
         results.append(result)
         bar.update(1)

@@ -1,6 +1,6 @@
 """The ``autograder`` command: parses arguments and hands over to the module of each verb.
 
-    autograder grade PATH... --out DIR [--jobs N] [--force] [--assignment A] [--require-sandbox]
+    autograder grade PATH... --out DIR [--jobs N | --scheduler ADDRESS] [--force] [--assignment A] [--require-sandbox]
     autograder selftest
 
 Errors are one line on stderr and a non-zero exit status only when the grader
@@ -25,6 +25,10 @@ def _parser():
     grade.add_argument("--assignment", help="the assignment to grade (default: inferred from the notebooks)")
     grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                        help="submissions graded at once (default: the number of cores)")
+    grade.add_argument("--scheduler", metavar="ADDRESS",
+                       help="grade on the Dask cluster of this scheduler (tcp://host:8786) instead of here; its "
+                            "workers need the kit installed from the same commit (same solutions/ and hidden "
+                            "tests, checked), bubblewrap, and the submissions at the same paths as here")
     grade.add_argument("--force", action="store_true", help="regrade submissions already graded")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.add_argument("--require-sandbox", action="store_true",
@@ -46,7 +50,7 @@ def main(argv=None):
             from autograder.html_report import write_reports
 
             results = grade_batch(args.paths, args.out, args.assignment, args.jobs, args.force, not args.quiet,
-                                  require_sandbox=args.require_sandbox)
+                                  require_sandbox=args.require_sandbox, scheduler=args.scheduler)
             write_reports(results, args.out)
             _print_summary(results, args.out)
         elif args.verb == "selftest":
