@@ -1,11 +1,12 @@
 """Build the student bundle: the release notebooks, ``utils/`` and the files to install them.
 
-``dist/assignment1-student.zip`` holds ``assignment1/*.ipynb``, ``utils/``, a
+``dist/<assignment>-student.zip`` holds ``<assignment>/*.ipynb``, ``utils/``, a
 ``pyproject.toml`` and ``environment.yml`` that install only what students
 need, and a short README. It is checked for leaks before it is written; a
 leak stops the build.
 
-Usage: ``python -m scripts.bundle [--out dist]`` (``make bundle``).
+Usage: ``python -m scripts.bundle [--assignment A] [--out dist]`` (``make bundle``:
+a zip per assignment).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from scripts.leak_check import find_leaks
 from scripts.release import ASSIGNMENT, ROOT
+from utils.manifest import load_manifest
 
 STUDENT_PYPROJECT = """[build-system]
 requires = ["setuptools>=68"]
@@ -55,31 +57,40 @@ dependencies:
   - pip:
       - -e .
 """
-STUDENT_README = """# Assignment 1
+STUDENT_README = """# {title}
 
 1. Install: `python3 -m venv .venv && . .venv/bin/activate && pip install -e .`
    (or `conda env create -f environment.yml && conda activate nn-course-student`).
-2. Open the notebooks: `jupyter lab assignment1`, and work through them in order:
-   knn, gradient_check, svm, softmax, two_layer_net.
+2. Open the notebooks: `jupyter lab {assignment}`, and work through them in order:
+   {notebooks}.
 3. Each TODO says what to write; the locked cell after it runs checks you can read.
    Keep the notebooks together in one folder: later notebooks load your earlier code.
-4. For CIFAR-10 instead of the digits: `python -m utils.data download cifar10`, then
+"""
+CIFAR_NOTE = """4. For CIFAR-10 instead of the digits: `python -m utils.data download cifar10`, then
    start Jupyter with `KIT_DATASET=cifar10`.
 """
 
 
-def _stage(folder):
+def student_readme(assignment):
+    """The bundle's README for ``assignment``: its title and notebooks from its manifest."""
+    manifest = load_manifest(ROOT / "assignments" / assignment)
+    text = STUDENT_README.format(title=manifest.title or assignment, assignment=assignment,
+                                 notebooks=", ".join(name.removesuffix(".ipynb") for name in manifest.notebooks))
+    return text + (CIFAR_NOTE if "cifar10" in manifest.datasets else "")
+
+
+def _stage(folder, assignment):
     """Lay the bundle out in ``folder``; returns the list of files."""
-    shutil.copytree(ROOT / "assignments" / ASSIGNMENT, folder / ASSIGNMENT)
+    shutil.copytree(ROOT / "assignments" / assignment, folder / assignment)
     shutil.copytree(ROOT / "utils", folder / "utils", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (folder / "pyproject.toml").write_text(STUDENT_PYPROJECT)
     (folder / "environment.yml").write_text(STUDENT_ENVIRONMENT)
-    (folder / "README.md").write_text(STUDENT_README)
+    (folder / "README.md").write_text(student_readme(assignment))
     return sorted(p for p in folder.rglob("*") if p.is_file())
 
 
-def build_bundle(out_dir):
-    """Write ``assignment1-student.zip`` into ``out_dir`` and return its path.
+def build_bundle(out_dir, assignment=ASSIGNMENT):
+    """Write ``<assignment>-student.zip`` into ``out_dir`` and return its path.
 
     Raises
     ------
@@ -89,12 +100,12 @@ def build_bundle(out_dir):
     out_dir = Path(out_dir)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "bundle"
-        files = _stage(folder)
+        files = _stage(folder, assignment)
         leaks = find_leaks([folder])
         if leaks:
             raise RuntimeError("the bundle leaks:\n" + "\n".join(str(leak) for leak in leaks))
         out_dir.mkdir(parents=True, exist_ok=True)
-        target = out_dir / f"{ASSIGNMENT}-student.zip"
+        target = out_dir / f"{assignment}-student.zip"
         partial = target.with_suffix(".zip.part")
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in files:
@@ -105,14 +116,18 @@ def build_bundle(out_dir):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", help="one assignment (default: every one with a manifest)")
     parser.add_argument("--out", type=Path, default=ROOT / "dist")
     args = parser.parse_args(argv)
-    try:
-        path = build_bundle(args.out)
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"student bundle written to {path} (checked for leaks)")
+    from autograder.reference import assignments
+
+    for assignment in [args.assignment] if args.assignment else assignments():
+        try:
+            path = build_bundle(args.out, assignment)
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"student bundle written to {path} (checked for leaks)")
     return 0
 
 

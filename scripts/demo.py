@@ -1,11 +1,12 @@
 """The main job, end to end on the embedded dataset: the whole instructor workflow.
 
-1. Regenerate the student release from ``solutions/`` with nbgrader, check it for leaks.
+1. Regenerate the student release of every assignment from ``solutions/`` with nbgrader,
+   check it for leaks.
 2. Run every solution notebook headless: one line per notebook with its headline
    results, run time and peak memory.
-3. Grade the committed example class (``examples/class/``: reference, blank, partial,
-   buggy, broken) with ``autograder grade`` and with ``nbgrader autograde`` routed
-   through the same engine, print both scores side by side, and write the reports.
+3. Grade each assignment's committed example class (``examples/<assignment>/``: reference,
+   blank, partial, buggy, broken) with ``autograder grade`` and with ``nbgrader autograde``
+   routed through the same engine, print both scores side by side, and write the reports.
 
 Usage: ``python -m scripts.demo [--out out/demo]`` (``make demo``). Exit status 1 if a step fails.
 """
@@ -22,17 +23,21 @@ from autograder.batch import grade_batch
 from autograder.html_report import write_reports
 from scripts.course import Course
 from scripts.leak_check import find_leaks
+from autograder.reference import assignments
 from scripts.make_examples import EXAMPLES
 from scripts.notebook_runner import NotebookRunError, run_notebook
-from scripts.release import ASSIGNMENT, ROOT, generate_release
+from scripts.release import ROOT, generate_release
 from utils.manifest import load_manifest
 
-NOTEBOOKS = tuple(Path(name).stem for name in load_manifest(ROOT / "solutions" / ASSIGNMENT).notebooks)
+ASSIGNMENTS = assignments()
+NOTEBOOKS = [(assignment, name) for assignment in ASSIGNMENTS
+             for name in load_manifest(ROOT / "solutions" / assignment).notebooks]
 
 
 def release_step():
-    release = generate_release()
-    print(f"    {release.relative_to(ROOT)}: {', '.join(sorted(p.name for p in release.glob('*.ipynb')))}")
+    for assignment in ASSIGNMENTS:
+        release = generate_release(assignment)
+        print(f"    {release.relative_to(ROOT)}: {', '.join(sorted(p.name for p in release.glob('*.ipynb')))}")
     leaks = find_leaks()
     for leak in leaks:
         print(f"    LEAK {leak}")
@@ -42,38 +47,41 @@ def release_step():
 
 def notebooks_step():
     ok = True
-    for name in NOTEBOOKS:
+    for assignment, name in NOTEBOOKS:
         try:
-            print("    " + run_notebook(ROOT / "solutions" / ASSIGNMENT / f"{name}.ipynb").headline(), flush=True)
+            print("    " + run_notebook(ROOT / "solutions" / assignment / name).headline(), flush=True)
         except NotebookRunError as exc:
             ok = False
-            print(f"    {name:<15} FAILED: {str(exc).splitlines()[0]}", flush=True)
+            print(f"    {Path(name).stem:<15} FAILED: {str(exc).splitlines()[0]}", flush=True)
     return ok
 
 
-def grading_step(out):
-    """Grade the example class both ways; returns True when the two agree for every student."""
+def grading_step(out, assignment):
+    """Grade ``assignment``'s example class both ways; returns True when the two agree for every student."""
+    print(f"    {assignment}:")
     submitted = out / "course" / "submitted"
-    for student in sorted(p for p in EXAMPLES.iterdir() if p.is_dir()):
-        shutil.copytree(student, submitted / student.name / ASSIGNMENT)
+    for student in sorted(p for p in (EXAMPLES / assignment).iterdir() if p.is_dir()):
+        shutil.copytree(student, submitted / student.name / assignment)
 
     start = time.perf_counter()
-    results = grade_batch([submitted], out / "autograder", progress=True)
-    report = write_reports(results, out / "autograder")
+    graded = out / "autograder" / assignment
+    results = grade_batch([submitted], graded, assignment, progress=True)
+    report = write_reports(results, graded)
     kit_seconds = time.perf_counter() - start
 
-    course = Course(out / "course")
+    course = Course(out / "course", assignment)
     start = time.perf_counter()
-    course.nbgrader("generate_assignment", ASSIGNMENT, "--force")
+    course.nbgrader("generate_assignment", assignment, "--force")
     # nbgrader gives up on a whole submission when one notebook cannot be read; the batch
     # grader grades the rest of it. So a failed autograde here is part of the comparison.
-    course.nbgrader("autograde", ASSIGNMENT, "--create", "--force", check=False)
-    course.nbgrader("generate_feedback", ASSIGNMENT, "--force")
+    course.nbgrader("autograde", assignment, "--create", "--force", check=False)
+    course.nbgrader("generate_feedback", assignment, "--force")
     course.nbgrader("export")
     nbgrader_seconds = time.perf_counter() - start
     with open(course.root / "grades.csv") as handle:
         exported = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(handle)
-                    if (course.root / "autograded" / row["student_id"] / ASSIGNMENT).is_dir()}
+                    if row["assignment"] == assignment
+                    and (course.root / "autograded" / row["student_id"] / assignment).is_dir()}
 
     print(f"    {'student':<10} {'autograder':>10} {'nbgrader':>9} {'max':>6}  status")
     agree = True
@@ -87,7 +95,7 @@ def grading_step(out):
               f"  {result.status}{note}")
     print(f"    autograder grade: {kit_seconds:.1f} s; nbgrader autograde + feedback + export: {nbgrader_seconds:.1f} s")
     print(f"    instructor report: {report}")
-    print(f"    feedback: {out / 'autograder' / 'feedback'}; nbgrader feedback: {course.root / 'feedback'}")
+    print(f"    feedback: {graded / 'feedback'}; nbgrader feedback: {course.root / 'feedback'}")
     return agree
 
 
@@ -100,9 +108,10 @@ def main(argv=None):
         shutil.rmtree(out)
     start = time.perf_counter()
     steps = [
-        ("generating the student release with nbgrader and checking it for leaks", release_step),
+        ("generating the student releases with nbgrader and checking them for leaks", release_step),
         (f"running the {len(NOTEBOOKS)} solution notebooks headless", notebooks_step),
-        ("grading the example class with autograder and with nbgrader", lambda: grading_step(out)),
+        ("grading the example classes with autograder and with nbgrader",
+         lambda: all([grading_step(out, assignment) for assignment in ASSIGNMENTS])),
     ]
     failed = []
     for number, (title, step) in enumerate(steps, 1):

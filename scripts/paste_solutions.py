@@ -41,10 +41,13 @@ def paste_reference(released, source):
     return filled
 
 
-def write_reference_submission(out_dir, release_dir=None, solutions_dir=None):
-    """Write every released notebook of assignment 1, filled with the reference, to ``out_dir``."""
-    release_dir = Path(release_dir or ROOT / "assignments" / ASSIGNMENT)
-    solutions_dir = Path(solutions_dir or ROOT / "solutions" / ASSIGNMENT)
+def write_reference_submission(out_dir, release_dir=None, solutions_dir=None, assignment=ASSIGNMENT):
+    """Write every released notebook of ``assignment``, filled with the reference, to ``out_dir``.
+
+    ``release_dir`` and ``solutions_dir`` default to the assignment's folders in this checkout.
+    """
+    release_dir = Path(release_dir or ROOT / "assignments" / assignment)
+    solutions_dir = Path(solutions_dir or ROOT / "solutions" / assignment)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for path in sorted(release_dir.iterdir()):
@@ -61,8 +64,10 @@ def write_reference_submission(out_dir, release_dir=None, solutions_dir=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--assignment", default=ASSIGNMENT)
     args = parser.parse_args(argv)
-    print(f"reference submission written to {write_reference_submission(args.out_dir)}")
+    folder = write_reference_submission(args.out_dir, assignment=args.assignment)
+    print(f"reference submission written to {folder}")
     return 0
 
 
