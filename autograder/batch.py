@@ -116,7 +116,9 @@ def grade_batch(paths, out, assignment=None, jobs=None, force=False, progress=Tr
     Returns
     -------
     list of SubmissionResult
-        Every submission's result (including those skipped as already graded), by student.
+        The result of every submission under ``paths`` (including those skipped as already
+        graded), by student. ``OUT/grades.csv`` lists every result in ``out``, these and
+        those of earlier runs (``gradebook``).
 
     Raises
     ------
@@ -163,7 +165,22 @@ def _grade_locked(submissions, out, assignment, jobs, force, progress, scheduler
         results.append(result)
         bar.update(1)
     bar.close()
-    write_atomic(out / "grades.csv", grades_csv(results))
+    # The folder is the course's gradebook: students graded before, in other runs, stay in it.
+    write_atomic(out / "grades.csv", grades_csv(gradebook(out)))
+    return sorted(results, key=lambda r: r.student)
+
+
+def gradebook(out):
+    """Every submission's result in results folder ``out`` (its ``<student>.json`` files), by student.
+
+    Files that are not results (or not readable) are left out.
+    """
+    results = []
+    for path in sorted(Path(out).glob("*.json")):
+        try:
+            results.append(SubmissionResult.from_dict(json.loads(path.read_text())))
+        except (OSError, ValueError, TypeError, AttributeError):
+            continue
     return sorted(results, key=lambda r: r.student)
 
 

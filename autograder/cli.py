@@ -46,12 +46,12 @@ def main(argv=None):
         if args.verb == "grade":
             if args.jobs < 1:
                 raise GraderError("--jobs must be at least 1")
-            from autograder.batch import grade_batch
+            from autograder.batch import grade_batch, gradebook
             from autograder.html_report import write_reports
 
             results = grade_batch(args.paths, args.out, args.assignment, args.jobs, args.force, not args.quiet,
                                   require_sandbox=args.require_sandbox, scheduler=args.scheduler)
-            write_reports(results, args.out)
+            write_reports(gradebook(args.out), args.out)  # everyone in the folder, not only this run's
             _print_summary(results, args.out)
         elif args.verb == "selftest":
             from autograder.selftest import selftest

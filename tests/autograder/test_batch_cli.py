@@ -113,6 +113,22 @@ def test_a_rerun_skips_what_is_graded_and_regrades_a_changed_submission(two_stud
 
 
 @pytest.mark.slow
+def test_grading_one_more_student_into_a_results_folder_keeps_everyone_already_in_it(two_students, tmp_path):
+    """The results folder is the course's gradebook: a run that grades only zed keeps ada in it."""
+    out = tmp_path / "out"
+    for student in ("ada", "zed"):
+        done = subprocess.run(AUTOGRADER + ["grade", str(two_students / student), "--out", str(out), "--quiet"],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("1 submission(s)")  # the summary is this run's
+    with open(out / "grades.csv") as handle:
+        assert [row["student"] for row in csv.DictReader(handle)] == ["ada", "zed"]
+    report = (out / "report.html").read_text()
+    assert 'href="feedback/ada.html"' in report and 'href="feedback/zed.html"' in report
+    assert "<strong>2</strong> graded" in report
+
+
+@pytest.mark.slow
 def test_an_interrupted_run_resumes_without_losing_or_duplicating_results(tmp_path, reference_submission):
     root = tmp_path / "class"
     for index in range(4):
