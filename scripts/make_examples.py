@@ -35,7 +35,8 @@ STUDENTS = ("ada", "blank", "broken", "bugs", "partial")
 
 # (notebook, cell grade_id, text in the reference cell, replacement); each text occurs once.
 BUGS_1 = [
-    ("knn", "knn_class", "dists = np.sqrt(np.maximum(sq_dists, 0.0))", "dists = np.maximum(sq_dists, 0.0)"),
+    ("knn", "knn_class", "dists = np.sqrt(np.maximum(sq_dists, 0.0, out=sq_dists), out=sq_dists)",
+     "dists = np.maximum(sq_dists, 0.0, out=sq_dists)"),
     ("gradient_check", "rel_error", "worst = float(np.max(errors))", "worst = float(np.mean(errors))"),
     ("svm", "svm_loss_vectorized", "/ num_train + 2 * reg * W", "/ num_train + reg * W"),
     ("softmax", "softmax_loss_vectorized", "shifted = scores - scores.max(axis=1, keepdims=True)",

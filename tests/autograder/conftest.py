@@ -1,14 +1,37 @@
-"""Session fixtures of the autograder's tests: one release and one reference submission for all."""
+"""Session fixtures of the autograder's tests: one release and one reference submission per assignment for all."""
+import functools
+
 import pytest
 
-from tests.autograder.submissions import make_reference_submission, make_release
+from tests.autograder.submissions import ASSIGNMENT, make_reference_submission, make_release
 
 
 @pytest.fixture(scope="session")
-def fresh_release(tmp_path_factory):
-    return make_release(tmp_path_factory.mktemp("release"))
+def release_of(tmp_path_factory):
+    """``release_of(assignment)``: the student release generated from the solutions, once per session."""
+    @functools.cache
+    def release(assignment):
+        return make_release(tmp_path_factory.mktemp(f"release_{assignment}"), assignment)
+    return release
 
 
 @pytest.fixture(scope="session")
-def reference_submission(tmp_path_factory, fresh_release):
-    return make_reference_submission(tmp_path_factory.mktemp("reference") / "reference", fresh_release)
+def reference_of(tmp_path_factory, release_of):
+    """``reference_of(assignment)``: that release with every reference solution pasted in, once per session."""
+    @functools.cache
+    def reference(assignment):
+        folder = tmp_path_factory.mktemp(f"reference_{assignment}") / "reference"
+        return make_reference_submission(folder, release_of(assignment), assignment)
+    return reference
+
+
+@pytest.fixture(scope="session")
+def fresh_release(release_of):
+    """Assignment 1's release."""
+    return release_of(ASSIGNMENT)
+
+
+@pytest.fixture(scope="session")
+def reference_submission(reference_of):
+    """Assignment 1's reference submission."""
+    return reference_of(ASSIGNMENT)

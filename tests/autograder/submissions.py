@@ -8,17 +8,17 @@ import nbformat
 
 from scripts.paste_solutions import write_reference_submission
 from scripts.release import generate_release
-from tests.notebooks import ASSIGNMENT, SOLUTIONS
+from tests.notebooks import ASSIGNMENT
 
 
-def make_release(folder):
-    """Generate the student release from the current solutions into ``folder``; returns its assignment folder."""
-    return generate_release(release_dir=Path(folder))
+def make_release(folder, assignment=ASSIGNMENT):
+    """Generate the release of ``assignment`` from the current solutions into ``folder``; returns its folder there."""
+    return generate_release(assignment, release_dir=Path(folder))
 
 
-def make_reference_submission(folder, release):
-    """The release with every reference solution pasted in."""
-    return write_reference_submission(Path(folder), release_dir=release, solutions_dir=SOLUTIONS)
+def make_reference_submission(folder, release, assignment=ASSIGNMENT):
+    """The release of ``assignment`` with every reference solution pasted in."""
+    return write_reference_submission(Path(folder), release_dir=release, assignment=assignment)
 
 
 def make_edited_submission(folder, reference_submission, edit):

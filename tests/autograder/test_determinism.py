@@ -14,7 +14,7 @@ from tests.autograder.mutants import catalog
 from tests.autograder.pool_helpers import fake_failure, grade_one_notebook
 from tests.autograder.submissions import make_edited_submission
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "class"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "assignment1"
 LOAD_ROUNDS = 2
 SPIN = "while True: pass"
 TIMED_NOTEBOOKS = ("knn", "svm", "softmax")  # the notebooks with speed checks
@@ -22,8 +22,8 @@ TIMED_NOTEBOOKS = ("knn", "svm", "softmax")  # the notebooks with speed checks
 
 def _grades(results):
     """{student: (status, score, {test id: (status, score, message)})}."""
-    return {r["student"]: (r["status"], r["score"], {t["id"]: (t["status"], t["score"], t["message"])
-                                                     for t in r["tests"]}) for r in results}
+    return {r.student: (r.status, r.score, {t.id: (t.status, t.score, t.message) for t in r.tests})
+            for r in results}
 
 
 def _class(folder, students):
@@ -35,7 +35,7 @@ def _class(folder, students):
 
 
 def _one_alternative_per_notebook(tmp_path, reference_submission):
-    _, alternatives = catalog()
+    _, alternatives = catalog("assignment1")
     chosen = {}
     for alternative in alternatives:
         chosen.setdefault(alternative.notebook, alternative)
@@ -101,7 +101,7 @@ def test_two_processes_spinning_on_both_cores_do_not_change_a_grade(quiet, two_s
 def test_every_valid_alternative_of_a_timed_notebook_earns_full_marks_beside_cpu_hogs(
         tmp_path, reference_submission, two_spinning_processes):
     """Each catalog alternative of knn, svm and softmax, two jobs, two hogs: full marks, as on a quiet machine."""
-    _, alternatives = catalog()
+    _, alternatives = catalog("assignment1")
     todo = [SubmissionFolder(f"{a.notebook}--{a.name}", make_edited_submission(tmp_path / f"{a.notebook}-{a.name}",
                                                                              reference_submission, a))
             for a in alternatives if a.notebook in TIMED_NOTEBOOKS]

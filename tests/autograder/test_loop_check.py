@@ -1,5 +1,5 @@
-"""The no-loop check is an allow-list (checks.py, "What counts as a Python-level loop"): every
-disguised loop is refused with a sentence naming what it found, and vectorized code passes,
+"""The no-loop check is an allow-list (``autograder/testing/source_rules.py``, "What counts as a
+Python-level loop"): every disguised loop is refused with a sentence naming what it found, and vectorized code passes,
 among it every correct alternative of the catalog and the reference cells.
 
 The check is pure ast, so these tests grade no notebook; only the catalog's disguised loops are
@@ -13,7 +13,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.hidden_tests.checks import (
+from autograder.testing.source_rules import (
     ALLOWED_ARRAY_METHODS,
     ALLOWED_BUILTINS,
     ALLOWED_NUMPY,
@@ -32,7 +32,7 @@ TARGETS = {"knn": ("knn_class", "compute_distances_no_loops", "KNearestNeighbor"
 HIDDEN = ROOT / "autograder" / "hidden_tests" / "assignment1"
 NEVER = ("vectorize", "frompyfunc", "apply_along_axis", "apply_over_axes", "fromiter", "fromfunction",
          "piecewise", "nditer", "ndindex", "ndenumerate", "linalg.norm")
-MUTANTS, ALTERNATIVES = catalog()
+MUTANTS, ALTERNATIVES = catalog("assignment1")
 
 
 def _suite_constant(notebook, name):

@@ -4,7 +4,6 @@ import html
 import pytest
 
 from autograder.batch import grade_batch
-from autograder.score import TestResult, cell_scores
 from scripts.course import Course
 from tests.autograder.mutants import Alternative, catalog
 from tests.autograder.submissions import make_edited_submission
@@ -24,7 +23,7 @@ def course(tmp_path_factory, fresh_release, reference_submission):
     """A course with three submissions, autograded, with feedback generated and grades exported."""
     course = Course(tmp_path_factory.mktemp("course") / "course")
     course.nbgrader("generate_assignment", ASSIGNMENT, "--force")
-    mutants, _ = catalog()
+    mutants, _ = catalog(ASSIGNMENT)
     buggy = make_edited_submission(tmp_path_factory.mktemp("buggy") / "buggy", reference_submission, mutants[0])
     noisy = make_edited_submission(tmp_path_factory.mktemp("noisy") / "noisy", reference_submission, NOISY)
     students = (("ada", reference_submission), ("blank", fresh_release), ("bugs", buggy), ("noisy", noisy))
@@ -40,20 +39,20 @@ def course(tmp_path_factory, fresh_release, reference_submission):
 def batch(course, tmp_path_factory):
     out = tmp_path_factory.mktemp("batch")
     results = grade_batch([course.root / "submitted"], out, jobs=2, progress=False)
-    return {result["student"]: result for result in results}
+    return {result.student: result for result in results}
 
 
 @pytest.mark.parametrize("student", ["ada", "blank", "bugs", "noisy"])
 def test_nbgrader_records_the_batch_graders_score_for_every_grade_cell(course, batch, student):
-    ours = cell_scores([TestResult(**test) for test in batch[student]["tests"]])
+    ours = batch[student].cells()
     theirs = course.grade_cell_scores(student)
     assert set(theirs) == set(ours)
     assert {key: pytest.approx(score) for key, (score, _) in ours.items()} == theirs
 
 
 def test_the_submissions_get_the_totals_they_deserve(batch):
-    scores = {student: result["score"] for student, result in batch.items()}
-    assert scores["ada"] == scores["noisy"] == batch["ada"]["max_score"] > scores["bugs"] > scores["blank"] == 0
+    scores = {student: result.score for student, result in batch.items()}
+    assert scores["ada"] == scores["noisy"] == batch["ada"].max_score > scores["bugs"] > scores["blank"] == 0
 
 
 def test_stderr_and_warnings_from_student_code_do_not_zero_a_cell_in_nbgrader(course):
@@ -66,7 +65,7 @@ def test_exported_grades_match_the_batch_totals(course, batch):
     with open(course.root / "grades.csv") as handle:
         exported = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(handle)}
     # nbgrader's totals add the manually graded inline questions, still ungraded (0).
-    assert exported == {student: pytest.approx(result["score"]) for student, result in batch.items()}
+    assert exported == {student: pytest.approx(result.score) for student, result in batch.items()}
 
 
 def test_feedback_holds_no_hidden_test_code(course):
@@ -105,10 +104,10 @@ def course0(tmp_path_factory):
 
 def test_assignment0_is_scored_alike_by_nbgrader_and_the_batch_grader(course0, tmp_path):
     results = grade_batch([course0.root / "submitted"], tmp_path / "out", jobs=2, progress=False)
-    assert {r["assignment"] for r in results} == {"assignment0"}  # inferred from nbgrader's layout
+    assert {r.assignment for r in results} == {"assignment0"}  # inferred from nbgrader's layout
     for result in results:
-        ours = cell_scores([TestResult(**test) for test in result["tests"]])
+        ours = result.cells()
         assert {key: pytest.approx(score) for key, (score, _) in ours.items()} == \
-            course0.grade_cell_scores(result["student"])
-    totals = {r["student"]: (r["score"], r["max_score"]) for r in results}
+            course0.grade_cell_scores(result.student)
+    totals = {r.student: (r.score, r.max_score) for r in results}
     assert totals["ada"][0] == totals["ada"][1] > 0 and totals["blank"][0] == 0

@@ -64,7 +64,7 @@ def _speed_outcomes(result):
 
 
 def _edited(tmp_path, reference_submission, name):
-    mutants, alternatives = catalog()
+    mutants, alternatives = catalog("assignment1")
     entry = next(e for e in mutants + alternatives if e.name == name)
     return make_edited_submission(tmp_path / name, reference_submission, entry)
 

@@ -4,6 +4,10 @@ Each entry edits one definition cell of the reference solution (a text
 replacement that must match exactly once, or a whole new cell source). A
 ``Mutant`` must lose points on the first of its ``breaks`` targets and keep
 full marks everywhere outside ``breaks``; an ``Alternative`` must keep full marks.
+
+One subpackage per assignment (``assignment1/``, ``assignment0/``), one module
+per notebook in it (and assignment 1's ``speed``); ``catalog(assignment)``
+finds them. ``tests/autograder/test_suite_strength.py`` grades every entry.
 """
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import importlib
 import pkgutil
 from dataclasses import dataclass
 
+from tests.notebooks import ROOT
+from utils.manifest import load_manifest
 
 
 @dataclass(frozen=True)
@@ -46,11 +52,22 @@ class Alternative(Edit):
     """A correct implementation that differs from the reference; it must score full marks."""
 
 
-def catalog():
-    """(mutants, alternatives) of every catalog module in this package (one per notebook, and speed)."""
+def assignments():
+    """The assignments that have a catalog (this package's subpackages), by name."""
+    return tuple(sorted(info.name for info in pkgutil.iter_modules(__path__) if info.ispkg))
+
+
+def catalog(assignment):
+    """(mutants, alternatives) of every module of ``assignment``'s catalog, modules in name order."""
+    package = importlib.import_module(f"{__name__}.{assignment}")
     mutants, alternatives = [], []
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda info: info.name):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
         mutants += module.MUTANTS
         alternatives += getattr(module, "ALTERNATIVES", [])
     return mutants, alternatives
+
+
+def tuned_objects(assignment):
+    """The targets trained by the student's own code by design: the manifest's ``[accuracy.*]`` objects."""
+    return frozenset(load_manifest(ROOT / "solutions" / assignment).accuracy)

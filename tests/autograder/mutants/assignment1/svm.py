@@ -4,6 +4,9 @@ from tests.autograder.mutants import Alternative, Mutant
 NB = "svm"
 NAIVE, VECTORIZED, CLASSIFIER, TUNING = "svm_loss_naive", "svm_loss_vectorized", "linear_classifier", "tune_best_svm"
 TRAIN, PREDICT = "LinearClassifier.train", "LinearClassifier.predict"
+# softmax.ipynb loads this notebook's LinearClassifier and tunes best_softmax with it: a mistake of train or
+# predict that spoils the tuned SVM may spoil the tuned softmax classifier too.
+TUNED_WITH_IT = ("best_svm", "best_softmax")
 
 _LOOPING_VECTORIZED = '''import numpy as np
 
@@ -218,27 +221,27 @@ MUTANTS = [
     Mutant("train_without_replacement", NB, CLASSIFIER,
            old="batch_indices = np.random.choice(num_train, batch_size)",
            new="batch_indices = np.random.choice(num_train, batch_size, replace=False)",
-           breaks=(TRAIN, "best_svm"), mistake="without replacement"),
+           breaks=(TRAIN, *TUNED_WITH_IT), mistake="without replacement"),
     Mutant("train_never_updates_W", NB, CLASSIFIER,
            old="            self.W -= learning_rate * grad\n", new="            pass\n",
-           breaks=(TRAIN, "best_svm"), mistake="W did not change"),
+           breaks=(TRAIN, *TUNED_WITH_IT), mistake="W did not change"),
     Mutant("train_steps_uphill", NB, CLASSIFIER,
            old="self.W -= learning_rate * grad", new="self.W += learning_rate * grad",
-           breaks=(TRAIN, "best_svm"), mistake="along the gradient"),
+           breaks=(TRAIN, *TUNED_WITH_IT), mistake="along the gradient"),
     Mutant("train_ignores_reg", NB, CLASSIFIER,
            old="loss, grad = self.loss(X_batch, y_batch, reg)", new="loss, grad = self.loss(X_batch, y_batch, 0.0)",
-           breaks=(TRAIN, "best_svm"), mistake="does not pass its reg"),
+           breaks=(TRAIN, *TUNED_WITH_IT), mistake="does not pass its reg"),
     Mutant("train_misaligned_labels", NB, CLASSIFIER,
            old="y_batch = y[batch_indices]", new="y_batch = y[np.sort(batch_indices)]",
-           breaks=(TRAIN, "best_svm"), mistake="not aligned"),
+           breaks=(TRAIN, *TUNED_WITH_IT), mistake="not aligned"),
     Mutant("train_always_draws_new_W", NB, CLASSIFIER,
            old="        if self.W is None:\n", new="        if True:\n",
-           breaks=(TRAIN, "best_svm"), mistake="new random weights"),
+           breaks=(TRAIN, *TUNED_WITH_IT), mistake="new random weights"),
     # -- LinearClassifier.predict ---------------------------------------------------------------
     Mutant("predict_returns_scores", NB, CLASSIFIER,
            old="        y_pred = np.argmax(X.dot(self.W), axis=1)\n        return y_pred.astype(np.int64)",
            new="        y_pred = X.dot(self.W)\n        return y_pred",
-           breaks=(PREDICT, "best_svm"), mistake="returned the scores"),
+           breaks=(PREDICT, *TUNED_WITH_IT), mistake="returned the scores"),
     # Contract details: each costs the one check of the type and dtype, never the test of the values.
     Mutant("predict_returns_floats", NB, CLASSIFIER,
            old="return y_pred.astype(np.int64)", new="return y_pred.astype(np.float64)",
@@ -248,7 +251,7 @@ MUTANTS = [
            breaks=(PREDICT,), mistake="should be a numpy array, not a list"),
     Mutant("predict_argmin", NB, CLASSIFIER,
            old="np.argmax(X.dot(self.W), axis=1)", new="np.argmin(X.dot(self.W), axis=1)",
-           breaks=(PREDICT, "best_svm"), mistake="argmin"),
+           breaks=(PREDICT, *TUNED_WITH_IT), mistake="argmin"),
     # -- tuning ------------------------------------------------------------------------------------
     Mutant("tuning_keeps_no_classifier", NB, TUNING,
            old="best_val, best_svm = val_accuracy, candidate", new="best_val = val_accuracy",

@@ -10,10 +10,12 @@ ONE = "KNearestNeighbor.compute_distances_one_loop"
 NO = "KNearestNeighbor.compute_distances_no_loops"
 VOTE = "KNearestNeighbor.predict_labels"
 
-NO_LOOPS_BODY = """        test_sq = np.sum(X ** 2, axis=1)[:, np.newaxis]  # (num_test, 1)
-        train_sq = np.sum(self.X_train ** 2, axis=1)[np.newaxis, :]  # (1, num_train)
-        sq_dists = test_sq - 2.0 * (X @ self.X_train.T) + train_sq
+NO_LOOPS_BODY = """        sq_dists = X @ X_train.T  # (num_test, num_train)
+        sq_dists *= -2.0
+        sq_dists += np.einsum("ij,ij->i", X, X)[:, np.newaxis]  # (num_test, 1)
+        sq_dists += np.einsum("ij,ij->i", X_train, X_train)[np.newaxis, :]  # (1, num_train)
 """
+NO_LOOPS_ROOT = "dists = np.sqrt(np.maximum(sq_dists, 0.0, out=sq_dists), out=sq_dists)"
 VOTE_LINES = """            votes = np.bincount(self.y_train[nearest])
             # argmax returns the first maximum: a tied vote goes to the smallest label.
             y_pred[i] = np.argmax(votes)
@@ -76,17 +78,16 @@ MUTANTS = [
            breaks=(ONE,), mistake="self.X_train was modified"),
     # -- no loops
     Mutant("no_loops_squared", NB, CLS,
-           old="dists = np.sqrt(np.maximum(sq_dists, 0.0))", new="dists = np.maximum(sq_dists, 0.0)",
+           old=NO_LOOPS_ROOT, new="dists = np.maximum(sq_dists, 0.0, out=sq_dists)",
            breaks=(NO,), mistake="squared distances"),
     Mutant("no_loops_transposed", NB, CLS,
-           old="dists = np.sqrt(np.maximum(sq_dists, 0.0))", new="dists = np.sqrt(np.maximum(sq_dists, 0.0)).T",
+           old=NO_LOOPS_ROOT, new=NO_LOOPS_ROOT + ".T",
            breaks=(NO,), mistake="transposed"),
     Mutant("no_loops_wrong_sign", NB, CLS,
-           old="sq_dists = test_sq - 2.0 * (X @ self.X_train.T) + train_sq",
-           new="sq_dists = test_sq + 2.0 * (X @ self.X_train.T) + train_sq",
+           old="sq_dists *= -2.0", new="sq_dists *= 2.0",
            breaks=(NO,), mistake="wrong sign"),
     Mutant("no_loops_without_clipping", NB, CLS,
-           old="dists = np.sqrt(np.maximum(sq_dists, 0.0))", new="dists = np.sqrt(sq_dists)",
+           old=NO_LOOPS_ROOT, new="dists = np.sqrt(sq_dists)",
            breaks=(NO,), mistake="NaN"),
     Mutant("no_loops_calls_one_loop", NB, CLS,
            old=NO_LOOPS_BODY + "",
@@ -208,6 +209,10 @@ MUTANTS = [
 ]
 
 ALTERNATIVES = [
+    Alternative("no_loops_three_terms_added", NB, CLS, old=NO_LOOPS_BODY,
+                new="        test_sq = np.sum(X ** 2, axis=1)[:, np.newaxis]  # (num_test, 1)\n"
+                    "        train_sq = np.sum(self.X_train ** 2, axis=1)[np.newaxis, :]  # (1, num_train)\n"
+                    "        sq_dists = test_sq - 2.0 * (X @ self.X_train.T) + train_sq\n"),
     Alternative("no_loops_einsum", NB, CLS, old=NO_LOOPS_BODY,
                 new="        test_sq = np.einsum('ij,ij->i', X, X)[:, None]\n"
                     "        train_sq = np.einsum('ij,ij->i', self.X_train, self.X_train)[None, :]\n"
