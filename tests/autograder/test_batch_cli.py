@@ -66,6 +66,13 @@ def test_the_command_line_fails_with_one_line_and_no_traceback(tmp_path, args, m
     assert "Traceback" not in done.stderr
 
 
+def test_python_dash_m_autograder_is_the_same_command(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "nowhere"), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True)
+    assert (done.returncode, done.stderr.strip()) == (1, f"autograder: error: {tmp_path / 'nowhere'}: no such file "
+                                                         "or folder")
+
+
 def test_a_missing_argument_is_a_usage_error(tmp_path):
     done = subprocess.run(AUTOGRADER + ["grade", "x"], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 2 and "--out" in done.stderr and "Traceback" not in done.stderr
