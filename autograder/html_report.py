@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from autograder.limits import Limits
 from autograder.report import safe_name, target_columns, write_atomic
+from autograder.results import STATUSES
 
 # The bar colours appear nowhere in the page's CSS, so a screenshot test can
 # tell the plots rendered by looking for them.
@@ -190,7 +191,7 @@ def report_html(results, links):
         return _page("Instructor report", parts)
     graded = [r for r in results if r.status == "graded"]
     counts = {status: sum(r.status == status for r in results)
-              for status in ("graded", "invalid_submission", "grader_error")}
+              for status in STATUSES}
     versions = sorted({r.grader_version for r in results})
     version_list = ", ".join(f"<code>{_e(v)}</code>" for v in versions)
     unsandboxed = sorted(r.student for r in results if r.isolation == "rlimits")
@@ -347,7 +348,7 @@ def _group(tests, key):
 
 
 def _badge(status):
-    known = status if status in _STATUSES + ("graded", "invalid_submission", "grader_error") else "other"
+    known = status if status in _STATUSES + STATUSES else "other"
     return f'<span class="badge {known}">{_e(str(status).replace("_", " "))}</span>'
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from autograder import __version__
 
-STATUSES = ("graded", "invalid_submission", "grader_error")
+STATUSES = ("graded", "invalid_submission", "grader_error")  # of a SubmissionResult, in report order
 
 
 @dataclass

@@ -21,7 +21,7 @@ from autograder.testing.source_rules import (
     imported_aliases,
     loop_problem,
 )
-from tests.autograder.mutants import Mutant, catalog
+from tests.autograder.mutants import catalog
 from tests.notebooks import ROOT, SOLUTIONS
 from utils.notebook_loader import python_source
 
