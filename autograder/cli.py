@@ -2,6 +2,7 @@
 
     autograder grade PATH... --out DIR [--jobs N | --scheduler ADDRESS] [--force] [--assignment A] [--require-sandbox]
     autograder selftest
+    autograder VERB ...     each verb of ``VERBS``, from its own module
 
 Errors are one line on stderr and a non-zero exit status only when the grader
 itself could not run; a submission's own faults are in its results.
@@ -9,10 +10,16 @@ itself could not run; a submission's own faults are in its results.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
 from autograder.errors import GraderError
+
+# The verbs beyond grading: verb -> its module, which has ``HELP``, ``add_arguments(parser)`` and
+# ``run(args) -> exit status``. Imported when the command starts, so their own imports stay lazy.
+VERBS = {
+}
 
 
 def _parser():
@@ -37,7 +44,14 @@ def _parser():
     selftest = verbs.add_parser("selftest", help="check that this machine can grade, and how the worker is isolated")
     selftest.add_argument("--require-sandbox", action="store_true", default=bool(os.environ.get("KIT_REQUIRE_SANDBOX")),
                           help="fail unless student code is sandboxed here")
+    for verb, module_name in VERBS.items():
+        module = importlib.import_module(module_name)
+        module.add_arguments(verbs.add_parser(verb, help=module.HELP, description=module.HELP))
+        _VERB_MODULES[verb] = module
     return parser
+
+
+_VERB_MODULES = {}
 
 
 def main(argv=None):
@@ -57,6 +71,8 @@ def main(argv=None):
             from autograder.selftest import selftest
 
             return selftest(args.require_sandbox)
+        else:
+            return _VERB_MODULES[args.verb].run(args)
     except GraderError as exc:
         print(f"autograder: error: {exc}", file=sys.stderr)
         return 1
