@@ -23,9 +23,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m scripts.demo
 
-# One pytest worker per core; a module's shared nbgrader course stays on one worker.
+# One pytest worker per core; tests/conftest.py keeps the modules with costly shared fixtures whole.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadgroup
+	$(BIN)/python -m pytest -n auto --dist load
 
 # Regenerates the student release and the example class from solutions/.
 release: $(STAMP)

@@ -20,8 +20,6 @@ from autograder.errors import RunError
 from tests.autograder.pool_helpers import fake_failure, fake_grade
 from tests.notebooks import RELEASE, ROOT
 
-pytestmark = pytest.mark.xdist_group("dask")
-
 DASK = Path(sys.executable).with_name("dask")
 NB = "gradient_check.ipynb"  # one cheap notebook per student; the others are missing, which grades fast
 STUDENTS = ("ada", "bea", "cid", "zed")

@@ -9,7 +9,7 @@ from tests.autograder.mutants import Alternative, catalog
 from tests.autograder.submissions import make_edited_submission
 from tests.notebooks import ASSIGNMENT
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader_course")]
+pytestmark = pytest.mark.slow
 
 # A correct solution that writes to stderr and warns: stock nbgrader zeroes such a cell.
 NOISY = Alternative("noisy", "gradient_check", "sgd_step",
