@@ -1,28 +1,38 @@
 """Stage 6, report (HTML): a feedback page per student and the instructor's report with plots.
 
+The pages are rendered from the Jinja2 templates in ``autograder/templates/``
+with autoescaping on, so every text taken from a result is HTML-escaped:
+messages are written to be safe to show, but student ids and notebook names
+come from folders that students named. This module computes what a page
+says; the templates say how it looks.
+
 Every page is self-contained (inline CSS, plots as base64 PNG, no JavaScript)
 so it can be mailed, uploaded to a course site or opened from a zip file.
-All text taken from a result is HTML-escaped: messages are written to be safe
-to show, but student ids and notebook names come from folders that students
-named.
+Notebooks (and targets within a notebook) appear in the course's order, the
+assignment manifest's, not in the order the grader happened to record them.
 """
 from __future__ import annotations
 
 import base64
 import dataclasses
-import html
+import functools
 import io
+import re
 import statistics
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
+import jinja2
+import markupsafe
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from autograder.limits import Limits
+from autograder.reference import SOLUTIONS, assignments
 from autograder.report import safe_name, target_columns, write_atomic
 from autograder.results import STATUSES
+from utils.manifest import ManifestError, load_manifest
 
 # The bar colours appear nowhere in the page's CSS, so a screenshot test can
 # tell the plots rendered by looking for them.
@@ -33,39 +43,62 @@ DPI = 100
 GRADER_ERROR_NOTE = "The grader could not grade this submission; your instructor will regrade it."
 INVALID_NOTE = ("No notebook of this submission could be read, so nothing in it could be graded. "
                 "Check the problems listed below, fix them and submit again, or ask your instructor.")
-_STATUSES = ("passed", "failed", "error", "timeout")
+UNSANDBOXED_NOTE = ("Some submissions were graded WITHOUT a sandbox: their code could read the reference "
+                    "solutions and the hidden tests. Install bubblewrap (or use a kernel with Landlock), check "
+                    "with `autograder selftest`, and regrade them with --force.")
+# Target names up to this long fit any column of the pages on one line and stay one
+# string in the HTML (so `grep svm_loss_vectorized feedback/*.html` finds them);
+# longer ones may wrap after each "." and "_".
+WHOLE_NAME = 24
+PLOT_LABEL_WIDTH = 40  # characters per line of a target's label in the pass-rate chart
+TEST_STATUSES = ("passed", "failed", "error", "timeout")
 
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
-       max-width: 60em; padding: 0 1em; color: #222; line-height: 1.4; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; }
-h2 { font-size: 1.25em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; width: 100%; margin: 0.6em 0; }
-th, td { border: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
-thead th { background: #f4f4f4; }
-tr.target th { background: #fafafa; }
-table.tests { table-layout: fixed; }  /* the same columns in every notebook's table */
-table.tests col.name { width: 26%; } table.tests col.result { width: 10%; }
-table.tests col.score { width: 9%; }
-td { overflow-wrap: anywhere; }
-td.num, th.num { text-align: right; white-space: nowrap; }
-.total { font-size: 1.3em; }
-.note { border-left: 4px solid #888; background: #f6f6f6; padding: 0.6em 1em; }
-.note.grader_error { border-color: #6a5acd; }
-.note.invalid_submission { border-color: #c0392b; }
-.note.unsandboxed { border-color: #c0392b; background: #fdecea; }
-.badge { display: inline-block; padding: 0 0.5em; border-radius: 0.7em; font-size: 0.85em;
-         white-space: nowrap; background: #eee; }
-.badge.passed, .badge.graded { background: #d4f4dc; color: #145a24; }
-.badge.failed, .badge.invalid_submission { background: #fbdada; color: #8a1c1c; }
-.badge.error, .badge.grader_error { background: #ece6fb; color: #3d2a80; }
-.badge.timeout { background: #fff1c2; color: #6b5200; }
-img.plot { display: block; border: 1px solid #eee; }
-.muted { color: #666; }
-"""
+_BREAK_AFTER = re.compile(r"(?<=[._])")
 
 
-def write_reports(results, out_dir):
+def _breakable(name):
+    """``name`` escaped, with a <wbr> after each "." and "_" when it is longer than ``WHOLE_NAME``."""
+    text = str(name)
+    if len(text) <= WHOLE_NAME:
+        return markupsafe.escape(text)
+    return markupsafe.Markup("<wbr>").join(markupsafe.escape(part) for part in _BREAK_AFTER.split(text))
+
+
+def _num(value):
+    """A score for people: at most two decimals, no trailing zeros ("41.5", "100", "0.33")."""
+    return f"{round(float(value), 2):g}"
+
+
+def _points(score, max_score):
+    return f"{_num(score)} / {_num(max_score)}"
+
+
+def _badge_class(status):
+    """The CSS class of a status badge; an unknown status gets the neutral "other"."""
+    return status if status in TEST_STATUSES + STATUSES else "other"
+
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("autograder", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,  # a misspelt field fails the render instead of printing nothing
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_ENV.filters.update(breakable=_breakable, num=_num, badge_class=_badge_class)
+
+
+def render(template, **context):
+    """Render ``autograder/templates/<template>`` with ``context`` (autoescaped; undefined names raise).
+
+    Other pages of the kit render through here too, so that they share the
+    environment, its filters and ``base.html.j2``.
+    """
+    return _ENV.get_template(template).render(**context)
+
+
+def write_reports(results, out_dir, solutions=SOLUTIONS):
     """Write every student's feedback page and the instructor report.
 
     Parameters
@@ -73,6 +106,8 @@ def write_reports(results, out_dir):
     results : list of SubmissionResult
     out_dir : str or Path
         Folder for ``report.html``; feedback pages go to ``out_dir/feedback/``.
+    solutions : str or Path, optional
+        The source folder whose manifests give the course's order of notebooks.
 
     Returns
     -------
@@ -87,7 +122,7 @@ def write_reports(results, out_dir):
     out_dir = Path(out_dir)
     names = feedback_names(results)
     for result, name in zip(results, names):
-        write_atomic(out_dir / "feedback" / f"{name}.html", feedback_html(result))
+        write_atomic(out_dir / "feedback" / f"{name}.html", feedback_html(result, solutions))
     links = [f"feedback/{quote(name)}.html" for name in names]
     path = out_dir / "report.html"
     write_atomic(path, report_html(results, links))
@@ -103,69 +138,78 @@ def feedback_names(results):
     return [safe_name(result.student) for result in results]
 
 
+@functools.lru_cache(maxsize=None)
+def course_order(assignment, solutions=SOLUTIONS):
+    """The course's order of an assignment's notebooks and of each notebook's targets.
+
+    Returns
+    -------
+    (tuple of str, dict)
+        The notebook file names in the manifest's order, and {notebook: tuple of
+        targets} in its order; both empty for an assignment without a manifest
+        (its pages keep the order the grader recorded).
+    """
+    if assignment not in assignments(solutions):  # a name from a folder must not pick a path
+        return (), {}
+    try:
+        manifest = load_manifest(Path(solutions) / assignment)
+    except ManifestError:
+        return (), {}
+    return manifest.notebooks, {notebook: tuple(targets) for notebook, targets in manifest.targets.items()}
+
+
 # --- feedback page -----------------------------------------------------------
 
-def feedback_html(result):
-    """The feedback page for one ``SubmissionResult``, as an HTML document."""
-    student, assignment, status = _e(result.student), _e(result.assignment), result.status
-    parts = [f"<h1>{assignment}: feedback for {student}</h1>"]
-    if status == "grader_error":
-        # Whatever the tests recorded, it is not the student's score: show none.
-        parts.append('<p class="total">Total score: <strong>not graded yet</strong></p>')
-        parts.append(f'<p class="note grader_error">{_e(GRADER_ERROR_NOTE)}</p>')
-    else:
-        total = _points(result.score, result.max_score)
-        parts.append(f'<p class="total">Total score: <strong>{total}</strong></p>')
-        if status == "invalid_submission":
-            parts.append(f'<p class="note invalid_submission">{_e(INVALID_NOTE)}</p>')
-    parts.append(_problems_html(result.problems))
-    if status != "grader_error":
-        for notebook, tests in _group(result.tests, "notebook").items():
-            parts.append(_notebook_html(notebook, tests))
-    parts.append(_limits_html(result.limits))
-    parts.append(f'<p class="muted">Grader version {_e(result.grader_version)}</p>')
-    return _page(f"{result.student}: {result.assignment} feedback", parts)
+def feedback_html(result, solutions=SOLUTIONS):
+    """The feedback page for one ``SubmissionResult``, as an HTML document.
+
+    It opens with a summary (the score and the targets that lost points, in the
+    course's order of notebooks), then the problems with the files, then one
+    table per notebook in the course's order.
+    """
+    notebooks, targets = course_order(result.assignment, solutions)
+    graded = result.status != "grader_error"  # a grader error's tests are not the student's score
+    sections = []
+    if graded:
+        by_notebook = _group(result.tests, "notebook")
+        for index, notebook in enumerate(_in_order(by_notebook, notebooks)):
+            sections.append(_notebook_view(f"notebook-{index + 1}", notebook, by_notebook[notebook],
+                                           targets.get(notebook, ())))
+    lost = [dict(section, targets=[t for t in section["targets"] if t["lost"]]) for section in sections]
+    return render(
+        "feedback.html.j2", result=result, graded=graded,
+        total=_points(result.score, result.max_score),
+        grader_error_note=GRADER_ERROR_NOTE, invalid_note=INVALID_NOTE,
+        problems=[(name, result.problems[name]) for name in _in_order(result.problems, notebooks)],
+        lost=[section for section in lost if section["targets"]],
+        notebooks=sections, limits=_limit_lines(result.limits),
+    )
 
 
-def _limits_html(limits):
+def _notebook_view(anchor, notebook, tests, order):
+    """What the page shows of one notebook: its total, and each target's score and tests."""
+    by_target = _group(tests, "target")
+    views = []
+    for target in _in_order(by_target, order):
+        own = by_target[target]
+        score, max_score = sum(t.score for t in own), sum(t.max_score for t in own)
+        views.append({
+            "name": target, "points": _points(score, max_score),
+            "lost": score < max_score - 1e-6,  # per-test shares are rounded floats
+            "failed": sum(t.status != "passed" for t in own),
+            "tests": [{"name": _test_name(t), "status": t.status, "message": t.message,
+                       "points": _points(t.score, t.max_score)} for t in own],
+        })
+    total = _points(sum(t.score for t in tests), sum(t.max_score for t in tests))
+    return {"anchor": anchor, "name": notebook, "points": total, "targets": views}
+
+
+def _limit_lines(limits):
     """What the student's code had to fit in (``limits.Limits``), so a timeout or memory error makes sense."""
     if not limits:
-        return ""
+        return []
     known = {f.name for f in dataclasses.fields(Limits)}
-    lines = Limits(**{k: v for k, v in limits.items() if k in known}).describe()
-    items = "".join(f"<li>{_e(line)}</li>" for line in lines)
-    return f'<h2>Limits your code was graded under</h2><ul class="muted">{items}</ul>'
-
-
-UNSANDBOXED_NOTE = ("Some submissions were graded WITHOUT a sandbox: their code could read the reference "
-                    "solutions and the hidden tests. Install bubblewrap (or use a kernel with Landlock), check "
-                    "with `autograder selftest`, and regrade them with --force.")
-
-
-def _problems_html(problems):
-    if not problems:
-        return ""
-    items = "".join(f"<li><strong>{_e(notebook)}</strong>: {_e(message)}</li>"
-                    for notebook, message in problems.items())
-    return f"<h2>Problems with your submission</h2><ul>{items}</ul>"
-
-
-def _notebook_html(notebook, tests):
-    total = _points(sum(t.score for t in tests), sum(t.max_score for t in tests))
-    rows = []
-    for target, target_tests in _group(tests, "target").items():
-        score = _points(sum(t.score for t in target_tests), sum(t.max_score for t in target_tests))
-        rows.append(f'<tr class="target"><th colspan="3"><code>{_e(target)}</code></th>'
-                    f'<th class="num">{score}</th></tr>')
-        for test in target_tests:
-            rows.append(
-                f"<tr><td>{_e(_test_name(test))}</td><td>{_badge(test.status)}</td>"
-                f"<td>{_e(test.message)}</td>"
-                f'<td class="num">{_points(test.score, test.max_score)}</td></tr>')
-    head = ('<colgroup><col class="name"><col class="result"><col><col class="score"></colgroup>'
-            '<thead><tr><th>Test</th><th>Result</th><th>Message</th><th class="num">Score</th></tr></thead>')
-    return (f'<h2>{_e(notebook)} <span class="muted">({total})</span></h2>'
-            f'<table class="tests">{head}<tbody>{"".join(rows)}</tbody></table>')
+    return Limits(**{k: v for k, v in limits.items() if k in known}).describe()
 
 
 def _test_name(test):
@@ -184,33 +228,23 @@ def report_html(results, links):
     links : list of str
         The relative link to each result's feedback page, in the order of ``results``.
     """
-    assignments = ", ".join(sorted({r.assignment for r in results})) or "Assignment"
-    parts = [f"<h1>{_e(assignments)}: instructor report</h1>"]
-    if not results:
-        parts.append('<p class="note">Nothing has been graded yet: there are no results to report.</p>')
-        return _page("Instructor report", parts)
+    assignment_names = ", ".join(sorted({r.assignment for r in results})) or "Assignment"
     graded = [r for r in results if r.status == "graded"]
-    counts = {status: sum(r.status == status for r in results)
-              for status in STATUSES}
-    versions = sorted({r.grader_version for r in results})
-    version_list = ", ".join(f"<code>{_e(v)}</code>" for v in versions)
-    unsandboxed = sorted(r.student for r in results if r.isolation == "rlimits")
-    if unsandboxed:
-        parts.append(f'<p class="note unsandboxed"><strong>Warning:</strong> {_e(UNSANDBOXED_NOTE)} '
-                     f"({len(unsandboxed)} of {len(results)})</p>")
-    parts.append(
-        f"<p>{len(results)} submissions: <strong>{counts['graded']}</strong> graded, "
-        f"<strong>{counts['invalid_submission']}</strong> invalid, "
-        f"<strong>{counts['grader_error']}</strong> grader errors (regrade these). "
-        f"Grader version{'s' if len(versions) > 1 else ''}: {version_list}</p>")
-    if graded:
-        parts.append(_histogram_html(graded))
-        parts.append(_pass_rate_html(graded))
-    else:
-        parts.append('<p class="note">No submission was graded, so there are no score plots.</p>')
-    parts.append(_mistakes_html(common_mistakes(results)))
-    parts.append(_students_html(results, links))
-    return _page(f"{assignments}: instructor report", parts)
+    students = []
+    for result, link in sorted(zip(results, links), key=lambda pair: pair[0].student):
+        details = result.error if not result.graded else "; ".join(
+            f"{notebook}: {message}" for notebook, message in result.problems.items())
+        students.append({"name": result.student, "link": link, "status": result.status, "details": details,
+                         "points": _points(result.score, result.max_score) if result.graded else "—"})
+    return render(
+        "report.html.j2", assignments=assignment_names, results=results, graded=graded,
+        counts={status: sum(r.status == status for r in results) for status in STATUSES},
+        versions=sorted({r.grader_version for r in results}),
+        unsandboxed=sum(r.isolation == "rlimits" for r in results), unsandboxed_note=UNSANDBOXED_NOTE,
+        histogram=_histogram(graded) if graded else None,
+        pass_rate=_pass_rate_chart(graded) if graded else None,
+        mistakes=common_mistakes(results), students=students,
+    )
 
 
 def pass_rates(results):
@@ -258,7 +292,8 @@ def common_mistakes(results, top=TOP_MISTAKES):
     return rows[:top]
 
 
-def _histogram_html(graded):
+def _histogram(graded):
+    """The score histogram as an image, and a sentence of its statistics."""
     maxima = {round(r.max_score, 6) for r in graded}
     if len(maxima) == 1 and max(maxima) > 0:
         top = max(maxima)
@@ -272,72 +307,53 @@ def _histogram_html(graded):
     ax.set(xlabel=label, ylabel="submissions", xlim=(0, top),
            title=f"Total scores of {len(graded)} graded submissions")
     ax.yaxis.get_major_locator().set_params(integer=True)
-    mean, median = statistics.fmean(values), statistics.median(values)
-    summary = f"Mean {_num(mean)}, median {_num(median)}, range {_num(min(values))} to {_num(max(values))}."
+    summary = (f"Mean {_num(statistics.fmean(values))}, median {_num(statistics.median(values))}, "
+               f"range {_num(min(values))} to {_num(max(values))}.")
     alt = f"Histogram of the total scores of {len(graded)} graded submissions, {label}. {summary}"
-    return f"<h2>Scores</h2>{_img(fig, 'score-histogram', alt)}<p>{_e(summary)}</p>"
+    return {"image": _image(fig, "score-histogram", alt), "summary": summary}
 
 
-def _pass_rate_html(graded):
+def _pass_rate_chart(graded):
+    """The pass rate per target as an image, or None when no test was recorded."""
     rates = pass_rates(graded)
     if not rates:
-        return "<h2>Pass rate per target</h2><p>No tests were recorded.</p>"
+        return None
     labels = [f"{target} ({notebook.removesuffix('.ipynb')})" for (notebook, target), _ in rates]
+    wrapped = [_wrap_label(label) for label in labels]
     values = [100.0 * rate for _, rate in rates]
-    fig = Figure(figsize=(8, 1.2 + 0.3 * len(rates)), dpi=DPI, layout="constrained")
+    extra_lines = sum(label.count("\n") for label in wrapped)
+    fig = Figure(figsize=(8, 1.2 + 0.3 * len(rates) + 0.15 * extra_lines), dpi=DPI, layout="constrained")
     ax = fig.add_subplot()
     bars = ax.barh(range(len(rates)), values, color=PASS_RATE_COLOR)
     ax.bar_label(bars, labels=[f"{v:.0f}%" for v in values], padding=3, fontsize=8)
-    ax.set_yticks(range(len(rates)), labels, fontsize=8)
+    ax.set_yticks(range(len(rates)), wrapped, fontsize=8)
     ax.invert_yaxis()  # first target at the top, as in the notebooks
     ax.set(xlim=(0, 110), xlabel="% of graded submissions with full marks on the target",
            title="Pass rate per target")
     alt = "Pass rate per target: " + "; ".join(f"{lab} {v:.0f}%" for lab, v in zip(labels, values)) + "."
-    return f"<h2>Pass rate per target</h2>{_img(fig, 'pass-rate', alt)}"
+    return _image(fig, "pass-rate", alt)
 
 
-def _mistakes_html(rows):
-    if not rows:
-        return "<h2>Most common mistakes</h2><p>No graded test failed.</p>"
-    body = "".join(f"<tr><td>{_e(mistake)}</td><td><code>{_e(target)}</code></td>"
-                   f'<td class="num">{count}</td></tr>' for mistake, target, count in rows)
-    return ("<h2>Most common mistakes</h2><p class=\"muted\">Messages of tests that did not pass "
-            "(failed, error or timeout) in graded submissions, without the test's description.</p>"
-            "<table id=\"common-mistakes\"><thead><tr><th>Mistake</th><th>Target</th>"
-            f"<th class=\"num\">Students</th></tr></thead><tbody>{body}</tbody></table>")
+def _wrap_label(label, width=PLOT_LABEL_WIDTH):
+    """``label`` in lines of about ``width`` characters, broken only after ".", "_" or " "."""
+    lines = [""]
+    for part in re.split(r"(?<=[._ ])", label):
+        if lines[-1] and len(lines[-1]) + len(part) > width:
+            lines.append("")
+        lines[-1] += part
+    return "\n".join(line.rstrip() for line in lines)
 
 
-def _students_html(results, links):
-    rows = []
-    for result, link in sorted(zip(results, links), key=lambda pair: pair[0].student):
-        score = "—" if not result.graded else _points(result.score, result.max_score)
-        details = result.error if not result.graded else "; ".join(
-            f"{notebook}: {message}" for notebook, message in result.problems.items())
-        rows.append(f'<tr><td><a href="{_e(link)}">{_e(result.student)}</a></td>'
-                    f'<td class="num">{score}</td><td>{_badge(result.status)}</td><td>{_e(details)}</td></tr>')
-    return ("<h2>Students</h2><table id=\"students\"><thead><tr><th>Student</th>"
-            "<th class=\"num\">Score</th><th>Status</th><th>Details</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
-
-
-# --- shared pieces -----------------------------------------------------------
-
-def _page(title, parts):
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-            + "\n".join(part for part in parts if part) + "\n</body>\n</html>\n")
-
-
-def _img(fig, element_id, alt):
-    """An <img> holding ``fig`` as a base64 PNG, sized to its pixels so nothing rescales it."""
+def _image(fig, element_id, alt):
+    """``fig`` as a base64 PNG for an <img> sized to its pixels, so nothing rescales it."""
     buffer = io.BytesIO()
     FigureCanvasAgg(fig).print_png(buffer)
     width, height = (round(v) for v in fig.get_size_inches() * DPI)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return (f'<img class="plot" id="{element_id}" alt="{_e(alt)}" width="{width}" height="{height}" '
-            f'src="data:image/png;base64,{data}">')
+    return {"id": element_id, "alt": alt, "width": width, "height": height, "src": f"data:image/png;base64,{data}"}
 
+
+# --- shared pieces -----------------------------------------------------------
 
 def _group(tests, key):
     """Tests grouped by attribute ``key`` ("notebook" or "target"), in order of first appearance."""
@@ -347,19 +363,7 @@ def _group(tests, key):
     return groups
 
 
-def _badge(status):
-    known = status if status in _STATUSES + STATUSES else "other"
-    return f'<span class="badge {known}">{_e(str(status).replace("_", " "))}</span>'
-
-
-def _points(score, max_score):
-    return f"{_num(score)} / {_num(max_score)}"
-
-
-def _num(value):
-    """A score for people: at most two decimals, no trailing zeros ("41.5", "100", "0.33")."""
-    return f"{round(float(value), 2):g}"
-
-
-def _e(text):
-    return html.escape(str(text), quote=True)
+def _in_order(names, order):
+    """``names`` in the order of ``order``; names it does not list follow, as they came."""
+    rank = {name: index for index, name in enumerate(order)}
+    return sorted(names, key=lambda name: rank.get(name, len(rank)))  # stable: the rest keep their order

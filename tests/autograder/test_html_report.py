@@ -273,3 +273,139 @@ def test_pages_need_no_external_resources_or_javascript(tmp_path):
         assert "<script" not in text and "<link" not in text
         assert "http://" not in text and "https://" not in text
         assert all(img["src"].startswith("data:") for img in _Elements(text).images)
+
+
+# --- course order, summary, long names, escaping --------------------------------
+
+COURSE = ["knn.ipynb", "gradient_check.ipynb", "svm.ipynb", "softmax.ipynb", "two_layer_net.ipynb"]
+
+
+class _Sections(HTMLParser):
+    """The id of each <section> of a page and the text of its first <h2>, in document order."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.sections, self._heading = [], None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "section":
+            self.sections.append([dict(attrs).get("id"), ""])
+        elif tag == "h2" and self.sections and not self.sections[-1][1]:
+            self._heading = ""
+
+    def handle_data(self, data):
+        if self._heading is not None:
+            self._heading += data
+
+    def handle_endtag(self, tag):
+        if tag == "h2" and self._heading is not None:
+            self.sections[-1][1], self._heading = self._heading.split(" (")[0].strip(), None
+
+
+def scrambled_result():
+    """A result whose tests were recorded in an order unlike the course's: notebooks and targets reversed."""
+    tests = [
+        make_test("two_layer_net.ipynb", "TwoLayerNet.loss", "loss", False, "loss — it looks like you forgot the bias"),
+        make_test("svm.ipynb", "svm_loss_vectorized", "loss", True),
+        make_test("knn.ipynb", "cross_validate_knn", "folds", False, "folds — the folds are not in order"),
+        make_test("knn.ipynb", "KNearestNeighbor.train", "stores", True),
+        make_test("gradient_check.ipynb", "rel_error", "value", True),
+    ]
+    return make_result("alice", tests)
+
+
+def test_feedback_page_lists_notebooks_and_targets_in_the_course_order():
+    page = feedback_html(scrambled_result())
+    headings = [heading for _, heading in _Sections(page).sections[1:]]
+    assert headings == ["knn.ipynb", "gradient_check.ipynb", "svm.ipynb", "two_layer_net.ipynb"]
+    # Within a notebook, the manifest's order of targets: train is declared before cross_validate_knn.
+    assert page.index("<code>KNearestNeighbor.train</code></th>") < page.index("<code>cross_validate_knn</code></th>")
+
+
+def test_notebooks_the_manifest_does_not_list_follow_the_others_as_recorded():
+    tests = [make_test(name, "f", "x", True) for name in ["zeta.ipynb", "svm.ipynb", "alpha.ipynb", "knn.ipynb"]]
+    headings = [h for _, h in _Sections(feedback_html(make_result("ann", tests))).sections[1:]]
+    assert headings == ["knn.ipynb", "svm.ipynb", "zeta.ipynb", "alpha.ipynb"]
+
+
+def test_feedback_page_opens_with_a_summary_of_the_score_and_the_targets_that_lost_points():
+    page = feedback_html(scrambled_result())
+    sections = _Sections(page).sections
+    assert sections[0] == ["summary", "Summary"]
+    summary = page[page.index('<section id="summary"'):page.index("</section>")]
+    assert page.index('<section id="summary"') < page.index("<table")  # before any notebook's table
+    assert "Total score: <strong>6 / 10</strong>" in summary
+    # What lost points, in the course's order (knn before two_layer_net), and nothing that passed.
+    assert summary.index("cross_validate_knn") < summary.index("TwoLayerNet.loss")
+    assert "svm_loss_vectorized" not in summary and "rel_error" not in summary
+    assert "0 / 2, 1 test not passed" in summary
+    # Each notebook named there links to its table further down.
+    anchors = {section_id for section_id, _ in sections}
+    links = [a["href"] for a in _Elements(summary).links]
+    assert links and all(href.startswith("#") and href[1:] in anchors for href in links)
+
+
+def test_summary_of_a_submission_that_passed_everything_says_so():
+    tests = [make_test("svm.ipynb", "svm_loss_vectorized", "loss", True)]
+    summary = feedback_html(make_result("ann", tests)).split("</section>")[0]
+    assert "Every test passed." in summary and "Points were lost" not in summary
+
+
+def test_long_target_names_may_wrap_only_after_dots_and_underscores():
+    long = "KNearestNeighbor.compute_distances_with_an_unusually_long_name"
+    page = feedback_html(make_result("ann", [make_test("knn.ipynb", long, "x", False, "x — wrong")]))
+    expected = "KNearestNeighbor.<wbr>compute_<wbr>distances_<wbr>with_<wbr>an_<wbr>unusually_<wbr>long_<wbr>name"
+    assert f"<code>{expected}</code></th>" in page
+    assert page.count("<wbr>") == 2 * expected.count("<wbr>")  # in the summary and in the table, nowhere else
+    # Short names stay whole (they fit any column) so that a search of the pages finds them.
+    assert "<code>svm_loss_vectorized</code>" in feedback_html(make_result("b", [make_test(
+        "svm.ipynb", "svm_loss_vectorized", "x", True)]))
+
+
+def test_report_escapes_hostile_text_from_submissions(tmp_path):
+    hostile = "<script>alert(1)</script>"
+    results = [
+        make_result(f"x{hostile}", [make_test("svm.ipynb", f"loss_{hostile}_with_a_long_name", "t", False,
+                                              f"checked — {hostile}")]),
+        make_result("y", [], status="grader_error", error=f"worker said {hostile}"),
+        make_result("z", [], status="invalid_submission", problems={f"{hostile}.ipynb": hostile}),
+    ]
+    report = write_reports(results, tmp_path)
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    text = report.read_text(encoding="utf-8")
+    # The student id, the target, the mistake, the grader's error and the problem, each shown as text.
+    assert text.count(escaped) >= 5 and "<script" not in text
+    for page in (tmp_path / "feedback").iterdir():
+        text = page.read_text(encoding="utf-8")
+        assert "<script" not in text, page.name
+        if not page.name.startswith("y"):  # a grader error's page shows no error text at all
+            assert escaped in text, page.name
+
+
+def test_templates_render_with_autoescape_and_fail_on_undefined_names():
+    import jinja2
+
+    from autograder.html_report import render
+
+    with pytest.raises(jinja2.UndefinedError):
+        render("feedback.html.j2")  # no result given: an error, not a page with blanks
+
+
+def test_every_template_ships_as_package_data():
+    import fnmatch
+    import sys
+    from pathlib import Path
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["autograder"]
+    templates = sorted((root / "autograder" / "templates").iterdir())
+    assert {"base.html.j2", "feedback.html.j2", "report.html.j2"} <= {t.name for t in templates}
+    for template in templates:
+        relative = template.relative_to(root / "autograder").as_posix()
+        assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
