@@ -58,27 +58,97 @@ def result_json(result):
     return json.dumps(result.to_dict(), indent=2, sort_keys=False) + "\n"
 
 
-def gradescope_json(result):
-    """Gradescope's ``results.json`` for one ``SubmissionResult``."""
-    tests = [
-        {
-            "name": test.id,
-            "number": str(index + 1),
+GRADESCOPE_VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
+_STATUS_OUTPUT = {
+    "grader_error": "The grader itself failed on this submission: the 0 is not your grade. Your instructor can "
+                    "see what went wrong and will grade it again.",
+    "invalid_submission": "No notebook of this submission could be read.",
+}
+
+
+def gradescope_json(result, execution_time=None, notes=(), visibility=None):
+    """Gradescope's ``results.json`` for one ``SubmissionResult``.
+
+    Everything in it is what a student may read: the tests' own messages, the
+    problems with the student's files, a summary of both. The grader's error
+    and its timings stay in the result JSON.
+
+    Parameters
+    ----------
+    result : SubmissionResult
+    execution_time : float, optional
+        Seconds, for Gradescope's ``execution_time``. Default: the time the result took to grade.
+    notes : sequence of str
+        Lines about the upload (which files were graded, which were left out), shown after the summary.
+    visibility : str, optional
+        Gradescope's visibility of the whole result, one of ``GRADESCOPE_VISIBILITY``; default: left
+        to the assignment's settings on Gradescope.
+
+    Returns
+    -------
+    str
+        The JSON text, with tests numbered ``<notebook>.<test>`` in course order.
+    """
+    if visibility is not None and visibility not in GRADESCOPE_VISIBILITY:
+        raise ReportError(f"unknown Gradescope visibility {visibility!r}; "
+                          f"choose one of {', '.join(GRADESCOPE_VISIBILITY)}")
+    notebooks = _notebooks_in_order(result)
+    tests, counts = [], {}
+    for test in sorted(result.tests, key=lambda t: notebooks.index(t.notebook)):  # stable: suite order within
+        counts[test.notebook] = counts.get(test.notebook, 0) + 1
+        readable = test.id.rsplit(".", 1)[-1].replace("_", " ")
+        tests.append({
+            "name": f"{test.notebook.removesuffix('.ipynb')} / {test.target}: {readable}",
+            "number": f"{notebooks.index(test.notebook) + 1}.{counts[test.notebook]}",
             "score": round(test.score, 4),
             "max_score": round(test.max_score, 4),
             "status": "passed" if test.status == "passed" else "failed",
             "output": test.message or "passed",
             "visibility": "visible",
-        }
-        for index, test in enumerate(result.tests)
-    ]
-    data = {"score": round(result.score, 4), "tests": tests}
-    if result.status != "graded":
-        data["output"] = {
-            "grader_error": "The grader could not grade this submission; your instructor has been told.",
-            "invalid_submission": "No notebook of this submission could be read.",
-        }[result.status]
+        })
+    seconds = result.seconds if execution_time is None else execution_time
+    data = {"score": round(result.score, 4), "execution_time": max(0, round(seconds)),
+            "output": "\n".join([*_summary(result, notebooks), *notes]),
+            # stdout is the grader's log (paths, warnings) for the instructor, never for students.
+            "stdout_visibility": "hidden", "tests": tests}
+    if visibility is not None:
+        data["visibility"] = visibility
     return json.dumps(data, indent=2) + "\n"
+
+
+def _notebooks_in_order(result):
+    """The result's notebooks in the manifest's order (else as its tests come), and those only its problems name."""
+    from autograder.reference import SOLUTIONS, assignments
+    from utils.manifest import ManifestError, load_manifest
+
+    names = list(dict.fromkeys([*(test.notebook for test in result.tests), *result.problems]))
+    course = ()
+    if result.assignment in assignments():  # a name read from a file must not pick a path
+        try:
+            course = load_manifest(SOLUTIONS / result.assignment).notebooks
+        except ManifestError:
+            pass
+    return sorted(names, key=lambda name: (list(course).index(name) if name in course else len(course)))
+
+
+def _summary(result, notebooks):
+    """The lines that open Gradescope's output: the score, per notebook, and what to look at."""
+    if result.status in _STATUS_OUTPUT:
+        lines = [_STATUS_OUTPUT[result.status]]
+        if result.status == "grader_error":
+            return lines
+    else:
+        lines = [f"{result.assignment}: {result.score:.4g} / {result.max_score:.4g} points."]
+    for notebook in notebooks:
+        tests = [test for test in result.tests if test.notebook == notebook]
+        if notebook in result.problems:
+            lines.append(f"{notebook}: {result.problems[notebook]}")
+        if tests:
+            score, max_score = sum(t.score for t in tests), sum(t.max_score for t in tests)
+            missed = list(dict.fromkeys(t.target for t in tests if t.status != "passed"))
+            lines.append(f"{notebook}: {score:.4g} / {max_score:.4g}"
+                         + (f"; not full marks: {', '.join(missed)}" if missed else ""))
+    return lines
 
 
 def target_columns(results):
