@@ -19,6 +19,7 @@ from autograder.errors import GraderError
 # The verbs beyond grading: verb -> its module, which has ``HELP``, ``add_arguments(parser)`` and
 # ``run(args) -> exit status``. Imported when the command starts, so their own imports stay lazy.
 VERBS = {
+    "gradescope-bundle": "autograder.gradescope",
     "export": "autograder.export",
 }
 
