@@ -97,6 +97,24 @@ class OutputLock:
         self.handle.close()
 
 
+class BatchRun(list):
+    """One run's results: a list of ``SubmissionResult`` by student, and what the run did with each.
+
+    Attributes
+    ----------
+    reused : set of str
+        Students whose earlier result was kept (graded before by this grader version from the
+        same files); the others were graded by this run.
+    skipped : list of (str, str)
+        (path, why) of what under the paths was not graded: a folder beside the students' that
+        holds no notebook, a notebook in a submission that is not one of the assignment's.
+    """
+
+    def __init__(self, results=(), reused=(), skipped=()):
+        super().__init__(results)
+        self.reused, self.skipped = set(reused), list(skipped)
+
+
 def grade_batch(paths, out, assignment=None, jobs=None, force=False, progress=True,
                 require_sandbox=False, scheduler=None):
     """Grade every submission under ``paths`` into folder ``out``.
@@ -115,10 +133,10 @@ def grade_batch(paths, out, assignment=None, jobs=None, force=False, progress=Tr
 
     Returns
     -------
-    list of SubmissionResult
-        The result of every submission under ``paths`` (including those skipped as already
-        graded), by student. ``OUT/grades.csv`` lists every result in ``out``, these and
-        those of earlier runs (``gradebook``).
+    BatchRun
+        The result of every submission under ``paths`` (including those reused as already
+        graded), by student, with what was reused and what was skipped. ``OUT/grades.csv``
+        lists every result in ``out``, these and those of earlier runs (``gradebook``).
 
     Raises
     ------
@@ -141,7 +159,9 @@ def grade_batch(paths, out, assignment=None, jobs=None, force=False, progress=Tr
     out.mkdir(parents=True, exist_ok=True)
     submissions = find_submissions(paths, assignment)
     with OutputLock(out):
-        return _grade_locked(submissions, out, assignment, jobs, force, progress, scheduler, require_sandbox)
+        run = _grade_locked(submissions, out, assignment, jobs, force, progress, scheduler, require_sandbox)
+    run.skipped = _skipped(paths, submissions, assignment)
+    return run
 
 
 def _grade_locked(submissions, out, assignment, jobs, force, progress, scheduler=None, require_sandbox=False):
@@ -151,6 +171,7 @@ def _grade_locked(submissions, out, assignment, jobs, force, progress, scheduler
         previous = None if force else _already_graded(
             out / f"{safe_name(submission.student)}.json", version, submission_fingerprint(submission.folder))
         (results.append(previous) if previous else todo.append(submission))
+    reused = {result.student for result in results}
     jobs = max(1, jobs or os.cpu_count() or 1)
     bar = tqdm(total=len(submissions), initial=len(results), unit="submission", disable=not progress,
                desc=f"grading ({len(results)} already graded)" if results else "grading")
@@ -167,7 +188,31 @@ def _grade_locked(submissions, out, assignment, jobs, force, progress, scheduler
     bar.close()
     # The folder is the course's gradebook: students graded before, in other runs, stay in it.
     write_atomic(out / "grades.csv", grades_csv(gradebook(out)))
-    return sorted(results, key=lambda r: r.student)
+    return BatchRun(sorted(results, key=lambda r: r.student), reused)
+
+
+def _skipped(paths, submissions, assignment):
+    """(path, why) of what ``find_submissions`` passed over that an instructor may have meant to be graded."""
+    try:
+        expected = set(references(assignment).notebooks)
+    except Exception:  # the grader is broken: every result says so already
+        expected = None
+    skipped = []
+    # A student's folder: submitted/<student>/ in nbgrader's layout, else the folder of the notebooks.
+    students = {s.folder.parent if s.folder.name == assignment else s.folder for s in submissions}
+    roots = [Path(raw).resolve() for raw in paths if Path(raw).is_dir()]
+    classes = {folder.parent for folder in students
+               if any(folder.parent == root or root in folder.parent.parents for root in roots)}
+    for class_folder in sorted(classes):  # beside the students' folders: a student who handed in no notebook
+        for child in sorted(class_folder.iterdir()):
+            if child.is_dir() and not child.name.startswith(".") and child not in students:
+                skipped.append((str(child), f"no notebook of {assignment} in it"))
+    if expected is not None:
+        for submission in submissions:  # e.g. "knn (1).ipynb", as a browser renames a second download
+            for notebook in sorted(submission.folder.glob("*.ipynb")):
+                if notebook.name not in expected:
+                    skipped.append((str(notebook), f"not a notebook of {assignment}"))
+    return skipped
 
 
 def gradebook(out):

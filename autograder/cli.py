@@ -84,13 +84,23 @@ def main(argv=None):
     return 0
 
 
-def _print_summary(results, out):
-    counts = {}
-    for result in results:
-        counts[result.status] = counts.get(result.status, 0) + 1
-    statuses = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    print(f"{len(results)} submission(s): {statuses}; results in {out}")
-    for result in results:
+def _print_summary(run, out):
+    """What this run did: '12 submission(s): 3 graded, 9 reused; 1 invalid_submission; 2 skipped; results in OUT'.
+
+    ``run`` is a ``batch.BatchRun``. Reused results were graded before from the same files; statuses other
+    than graded are counted; what was skipped and each grader error are named on stderr.
+    """
+    from autograder.results import STATUSES
+
+    parts = [f"{len(run) - len(run.reused)} graded, {len(run.reused)} reused"]
+    counts = {status: sum(r.status == status for r in run) for status in STATUSES if status != "graded"}
+    statuses = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+    parts += [statuses] if statuses else []
+    parts += [f"{len(run.skipped)} skipped"] if run.skipped else []
+    print(f"{len(run)} submission(s): {'; '.join(parts)}; results in {out}")
+    for path, why in run.skipped:
+        print(f"  skipped {path}: {why}", file=sys.stderr)
+    for result in run:
         if not result.graded:
             print(f"  grader error for {result.student}: {result.error}", file=sys.stderr)
 
