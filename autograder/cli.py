@@ -20,6 +20,7 @@ from autograder.errors import GraderError
 # ``run(args) -> exit status``. Imported when the command starts, so their own imports stay lazy.
 VERBS = {
     "gradescope-bundle": "autograder.gradescope",
+    "similarity": "autograder.similarity",
     "export": "autograder.export",
 }
 
