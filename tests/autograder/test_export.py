@@ -55,7 +55,8 @@ def test_canvas_gets_its_header_rows_the_points_possible_and_a_row_per_roster_st
         "\"Cy, Cyril\",103,S003,cy@uni.example,Mon,\n"
         "\"Eve, Eva\",104,S004,eve@uni.example,Tue,\n"
     )
-    assert done.stdout.strip() == f"{out}: 4 student(s) of the roster, 2 with a grade, 1 without a submission (no grade)"
+    assert done.stdout.strip() == (f"{out}: 4 student(s) of the roster, 2 with a grade, "
+                                   "1 without a submission (no grade)")
     assert "no grade for cy: the grader failed on this submission (worker died)" in done.stderr
 
 
