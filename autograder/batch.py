@@ -23,12 +23,14 @@ from tqdm import tqdm
 from autograder.discover import find_submissions
 from autograder.distributed import run_on_cluster
 from autograder.errors import GraderError, ReadError, RunError
+from autograder.limits import load_limits
 from autograder.pool import run_pool
 from autograder.reference import infer_assignment, references
 from autograder.results import SubmissionResult
 from autograder.report import gradescope_json, grades_csv, result_json, safe_name, write_atomic
-from autograder.sandbox import detect
+from autograder.sandbox import dataset_folder, detect
 from autograder.versioning import grader_version, submission_fingerprint
+
 
 def _grade_one(submission, assignment, version):
     """Runs in a pool process: grade one submission, return its ``SubmissionResult``."""
@@ -60,13 +62,15 @@ def _max_score(assignment):
         return 0.0
 
 
-def _already_graded(path, version, fingerprint):
-    """The result in ``path`` if it was graded by this version from these files, else None."""
+def _already_graded(path, version, fingerprint, limits):
+    """The result in ``path`` if it was graded by this version from these files under these limits
+    (which name the dataset: a course regraded on CIFAR-10 is graded anew), else None."""
     try:
         result = SubmissionResult.from_dict(json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
         return None
-    if result.graded and result.grader_version == version and result.fingerprint == fingerprint:
+    if (result.graded and result.grader_version == version and result.fingerprint == fingerprint
+            and result.limits == limits):
         return result
     return None
 
@@ -155,6 +159,8 @@ def grade_batch(paths, out, assignment=None, jobs=None, force=False, progress=Tr
         if not Path(raw).exists():
             raise ReadError(f"{raw}: no such file or folder")
     assignment = assignment or infer_assignment(paths)
+    # Data missing here is one error now, not one grader error per student later.
+    dataset_folder(load_limits(references(assignment).manifest).dataset)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     submissions = find_submissions(paths, assignment)
@@ -166,10 +172,11 @@ def grade_batch(paths, out, assignment=None, jobs=None, force=False, progress=Tr
 
 def _grade_locked(submissions, out, assignment, jobs, force, progress, scheduler=None, require_sandbox=False):
     version = grader_version()
+    limits = load_limits(references(assignment).manifest).to_dict()
     results, todo = [], []
     for submission in submissions:
         previous = None if force else _already_graded(
-            out / f"{safe_name(submission.student)}.json", version, submission_fingerprint(submission.folder))
+            out / f"{safe_name(submission.student)}.json", version, submission_fingerprint(submission.folder), limits)
         (results.append(previous) if previous else todo.append(submission))
     reused = {result.student for result in results}
     jobs = max(1, jobs or os.cpu_count() or 1)

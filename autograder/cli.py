@@ -13,6 +13,7 @@ import argparse
 import importlib
 import os
 import sys
+from pathlib import Path
 
 from autograder.errors import GraderError
 
@@ -39,6 +40,12 @@ def _parser():
                        help="grade on the Dask cluster of this scheduler (tcp://host:8786) instead of here; its "
                             "workers need the kit installed from the same commit (same solutions/ and hidden "
                             "tests, checked), bubblewrap, and the submissions at the same paths as here")
+    grade.add_argument("--dataset", choices=("digits", "cifar10"),
+                       help="the dataset the notebooks load while graded (default: $KIT_DATASET, else digits); "
+                            "its limits are the assignment's for that dataset")
+    grade.add_argument("--data-dir", metavar="DIR",
+                       help="the data directory holding cifar-10-batches-py (default: $KIT_DATA_DIR, else "
+                            "~/.cache/nn-course-kit); the workers read it, read-only")
     grade.add_argument("--force", action="store_true", help="regrade submissions already graded")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.add_argument("--require-sandbox", action="store_true",
@@ -63,6 +70,11 @@ def main(argv=None):
         if args.verb == "grade":
             if args.jobs < 1:
                 raise GraderError("--jobs must be at least 1")
+            # The grader's own loads, its workers and the hidden tests all read the dataset from here.
+            if args.dataset:
+                os.environ["KIT_DATASET"] = args.dataset
+            if args.data_dir:
+                os.environ["KIT_DATA_DIR"] = str(Path(args.data_dir).resolve())
             from autograder.batch import grade_batch, gradebook
             from autograder.html_report import write_reports
 

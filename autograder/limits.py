@@ -1,11 +1,14 @@
 """Every limit a submission is graded under, declared once.
 
 The defaults below hold for every assignment; an assignment may change any
-of them in the ``[limits]`` table of its manifest (``solutions/<assignment>/manifest.toml``)::
+of them in the ``[limits]`` table of its manifest (``solutions/<assignment>/manifest.toml``),
+and change them again for one of its datasets in a ``[limits.<dataset>]`` table::
 
     [limits]
     call_seconds = 20
-    memory_bytes = 3_221_225_472
+
+    [limits.cifar10]
+    memory_bytes = 4_294_967_296
 
 The limits are written into each result and printed in the student's
 feedback, so a student knows what their code must fit in.
@@ -42,10 +45,13 @@ class Limits:
     reply_bytes: int = 64 * MiB  # one reply
     reply_header_bytes: int = 1 * MiB  # the structured part of one reply (lists, dicts, numbers)
     received_bytes: int = 512 * MiB  # all replies of a submission together
+    # Not a limit: the dataset the limits were chosen for (the one the submission is graded on).
+    dataset: str = "digits"
 
     def describe(self):
         """The limits as short lines for a student: "each call: 10 s", ..."""
         return [
+            f"graded on the {self.dataset} dataset",
             f"each call into your code: {self.call_seconds:g} s",
             f"running a definition cell: {self.load_seconds:g} s; a tuning cell: {self.tuning_seconds:g} s",
             f"the whole submission: {self.submission_seconds:g} s",
@@ -64,26 +70,45 @@ def size_text(n):
     return f"{n / 1024**3:g} GiB" if n >= 1024**3 else f"{n / MiB:g} MiB"
 
 
-def load_limits(manifest):
-    """The limits of an assignment: the defaults, changed by the ``[limits]`` of its manifest.
+def load_limits(manifest, dataset=None):
+    """The limits of an assignment on a dataset: the defaults, changed by the ``[limits]`` of its
+    manifest, then by its ``[limits.<dataset>]``.
 
     Parameters
     ----------
     manifest : utils.manifest.Manifest
+    dataset : str, optional
+        Default: the dataset the notebooks load (``$KIT_DATASET``, else digits). An assignment
+        that does not run on it is graded on its first dataset (assignment 0: always digits).
 
     Raises
     ------
     GraderError
-        If the table names an unknown limit or gives a value that is not a positive number.
+        If a table names an unknown limit or dataset, or gives a value that is not a positive number.
     """
-    path, table = manifest.path, manifest.limits
-    fields = {f.name: f.type for f in dataclasses.fields(Limits)}
+    from utils.data import dataset_name
+
+    dataset = dataset_name(dataset)
+    if dataset not in manifest.datasets:
+        dataset = manifest.datasets[0]
+    table = {name: value for name, value in manifest.limits.items() if not isinstance(value, dict)}
+    per_dataset = {name: value for name, value in manifest.limits.items() if isinstance(value, dict)}
+    unknown = sorted(set(per_dataset) - set(manifest.datasets))
+    if unknown:
+        raise GraderError(f"{manifest.path}: [limits.{unknown[0]}] is not a dataset of the assignment; "
+                          f"its datasets: {', '.join(manifest.datasets)}")
+    limits = _changed(Limits(dataset=dataset), table, manifest.path, "[limits]")
+    return _changed(limits, per_dataset.get(dataset, {}), manifest.path, f"[limits.{dataset}]")
+
+
+def _changed(limits, table, path, where):
+    fields = {f.name: f.type for f in dataclasses.fields(Limits) if f.name != "dataset"}
     unknown = sorted(set(table) - set(fields))
     if unknown:
-        raise GraderError(f"{path}: unknown limits {', '.join(unknown)}; known: {', '.join(fields)}")
+        raise GraderError(f"{path}: {where} has unknown limits {', '.join(unknown)}; known: {', '.join(fields)}")
     for name, value in table.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise GraderError(f"{path}: {name} must be a positive number, not {value!r}")
+            raise GraderError(f"{path}: {where} {name} must be a positive number, not {value!r}")
         if fields[name] == "int" and not isinstance(value, int):
-            raise GraderError(f"{path}: {name} must be a whole number, not {value!r}")
-    return dataclasses.replace(Limits(), **table)
+            raise GraderError(f"{path}: {where} {name} must be a whole number, not {value!r}")
+    return dataclasses.replace(limits, **table)

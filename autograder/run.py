@@ -436,7 +436,7 @@ class StudentSession:
         if notebooks is None:
             notebooks = {path.name: path.read_text(encoding="utf-8-sig", errors="replace")
                          for path in sorted(self.submission_dir.glob("*.ipynb")) if path.is_file()}
-        self.workspace = Workspace(notebooks, worker_uid(self.isolation, reference))
+        self.workspace = Workspace(notebooks, worker_uid(self.isolation, reference), self.limits.dataset)
         self.loads = []
         self.worker = None
         self.generation = 0

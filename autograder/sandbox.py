@@ -42,6 +42,7 @@ UTILS_DIR = Path(__file__).resolve().parents[1] / "utils"
 SANDBOX_SUBMISSION = "/submission"
 SANDBOX_SCRATCH = "/tmp"
 SANDBOX_WORKER = "/grader"
+SANDBOX_DATA = "/data"  # the downloaded datasets' folder (KIT_DATA_DIR), read-only
 LEVELS = ("bubblewrap", "landlock", "rlimits")
 # Worker user ids when the grader runs as root: one per grading process, owning no file.
 WORKER_UID_BASE = 2_000_000
@@ -201,9 +202,12 @@ class Workspace:
         File name -> notebook text to place in ``submission``.
     uid : int or None
         The user id the worker runs as (it must own ``scratch``).
+    dataset : str
+        The dataset the notebooks load (``Limits.dataset``): its folder, if it has one, is readable.
     """
 
-    def __init__(self, notebooks, uid=None):
+    def __init__(self, notebooks, uid=None, dataset="digits"):
+        self.dataset = dataset
         self.root = Path(tempfile.mkdtemp(prefix="kit-grade-"))
         self.submission = self.root / "submission"
         self.scratch = self.root / "scratch"
@@ -307,6 +311,9 @@ def bwrap_command(workspace, argv):
              if Path(d).exists()]
     binds += [(root, root) for root in _python_roots()]
     binds += [(str(staged_worker_dir()), SANDBOX_WORKER), (str(workspace.submission), SANDBOX_SUBMISSION)]
+    data = dataset_folder(workspace.dataset)
+    if data is not None:  # the dataset's own folder only: nothing else of the data directory
+        binds.append((str(data), f"{SANDBOX_DATA}/{data.name}"))
     made = {SANDBOX_SCRATCH}
     for source, target in binds:
         # Folders bubblewrap makes on the way to a mount point would be private to root (also
@@ -317,20 +324,50 @@ def bwrap_command(workspace, argv):
                 made.add(str(parent))
         command += ["--ro-bind", source, target]
     command += ["--chdir", SANDBOX_SUBMISSION, "--clearenv"]
-    for name, value in worker_environment(SANDBOX_SCRATCH).items():
+    for name, value in worker_environment(SANDBOX_SCRATCH, workspace.dataset, SANDBOX_DATA).items():
         command += ["--setenv", name, value]
     return command + list(argv)
 
 
-def worker_environment(scratch):
-    """The environment the worker sees: nothing of the grader's but what Python needs."""
+def worker_environment(scratch, dataset="digits", data_dir=None):
+    """The environment the worker sees: nothing of the grader's but what Python and the dataset need.
+
+    ``data_dir`` is where the worker finds the folder of ``dataset`` (``SANDBOX_DATA`` inside
+    bubblewrap); default: where it is on this machine.
+    """
     env = {"PATH": "/usr/bin:/bin", "HOME": str(scratch), "TMPDIR": str(scratch), "LANG": "C.UTF-8",
            "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(scratch), "PYTHONDONTWRITEBYTECODE": "1",
            "PYTHONHASHSEED": "0"}
     env.update({name: "1" for name in _THREAD_VARS})
-    if os.environ.get("KIT_DATASET"):
-        env["KIT_DATASET"] = os.environ["KIT_DATASET"]
+    from utils import cifar10
+    from utils.data import ENV_VAR
+
+    env[ENV_VAR] = dataset
+    data = dataset_folder(dataset)
+    if data is not None:
+        env[cifar10.ENV_DATA_DIR] = str(data_dir or data.parent)
+        if os.environ.get(cifar10.ENV_MD5):  # a mirror's checksum the grader's own loads trust too
+            env[cifar10.ENV_MD5] = os.environ[cifar10.ENV_MD5]
     return env
+
+
+def dataset_folder(dataset):
+    """The folder of ``dataset`` on this machine: None for digits, which ship with scikit-learn.
+
+    Raises
+    ------
+    RunError
+        CIFAR-10 is not in its data directory (``KIT_DATA_DIR``).
+    """
+    from utils import cifar10
+
+    if dataset != "cifar10":
+        return None
+    folder = cifar10.resolve_data_dir() / cifar10.FOLDER_NAME
+    if not folder.is_dir():
+        raise RunError(f"grading on CIFAR-10, but {folder} does not exist; download it with "
+                          f"`{cifar10.DOWNLOAD_COMMAND}` or point {cifar10.ENV_DATA_DIR} at its data directory")
+    return folder.resolve()
 
 
 def worker_command(workspace, isolation=None, argv=None):
@@ -343,7 +380,7 @@ def worker_command(workspace, isolation=None, argv=None):
             argv += ["--uid", str(workspace.uid)]
     if isolation.level == "bubblewrap":
         return bwrap_command(workspace, argv), None, None
-    return list(argv), worker_environment(workspace.scratch), str(workspace.submission)
+    return list(argv), worker_environment(workspace.scratch, workspace.dataset), str(workspace.submission)
 
 
 def landlock_paths(workspace):
@@ -351,6 +388,9 @@ def landlock_paths(workspace):
     from autograder import confine
 
     read_only = [*confine.python_read_paths(), *_python_roots(), str(staged_worker_dir()), str(workspace.submission)]
+    data = dataset_folder(workspace.dataset)
+    if data is not None:
+        read_only.append(str(data))
     return read_only, [str(workspace.scratch), "/dev/null"]  # the worker points its fds 0-2 at /dev/null
 
 

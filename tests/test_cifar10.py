@@ -179,7 +179,7 @@ def _listing(directory):
 # ---------------------------------------------------------------- download and load
 
 
-def test_download_then_load_gives_float64_hwc_images_and_labels(server, tiny, data_dir, monkeypatch):
+def test_download_then_load_gives_uint8_hwc_images_and_labels(server, tiny, data_dir, monkeypatch):
     url = server.serve("/cifar-10-python.tar.gz", tiny.archive)
     folder = cifar10.download(data_dir, url=url, md5=tiny.md5, verbose=False)
     assert folder == data_dir / FOLDER_NAME
@@ -187,8 +187,9 @@ def test_download_then_load_gives_float64_hwc_images_and_labels(server, tiny, da
 
     X, y, X_test, y_test, class_names, image_shape = cifar10.load(data_dir)
 
-    assert X.shape == (sum(TRAIN_SIZES), 3072) and X.dtype == np.float64
-    assert X_test.shape == (TEST_SIZE, 3072) and X_test.dtype == np.float64
+    # uint8 as stored: load_splits widens only the rows each split needs.
+    assert X.shape == (sum(TRAIN_SIZES), 3072) and X.dtype == np.uint8
+    assert X_test.shape == (TEST_SIZE, 3072) and X_test.dtype == np.uint8
     assert y.dtype == np.int64 and y.tolist() == tiny.train_labels
     assert y_test.dtype == np.int64 and y_test.tolist() == tiny.test_labels
     assert class_names == CLASS_NAMES
@@ -389,6 +390,22 @@ def test_kit_dataset_switches_load_splits_to_cifar10(server, tiny, data_dir, mon
     assert splits.y_test.tolist() == tiny.test_labels[:3]
     train_rows = {row.tobytes() for row in splits.X_train}
     assert all(row.tobytes() in train_rows for row in splits.X_dev)
+
+
+def test_compact_cifar10_splits_are_float32_with_the_same_pixels(server, tiny, data_dir, monkeypatch):
+    url = server.serve("/c.tar.gz", tiny.archive)
+    cifar10.download(data_dir, url=url, md5=tiny.md5, verbose=False)
+    monkeypatch.setenv("KIT_CIFAR10_MD5", tiny.md5)
+    sizes = dict(num_train=10, num_val=5, num_test=3, num_dev=4)
+
+    wide = load_splits("cifar10", data_dir=data_dir, **sizes)
+    compact = load_splits("cifar10", data_dir=data_dir, compact=True, **sizes)
+
+    for split in ("train", "val", "test", "dev"):
+        X = getattr(compact, "X_" + split)
+        assert X.dtype == np.float32, split
+        np.testing.assert_array_equal(X, getattr(wide, "X_" + split))
+        assert getattr(compact, "y_" + split).tolist() == getattr(wide, "y_" + split).tolist()
 
 
 @pytest.mark.parametrize("purpose", [None, "knn"])

@@ -188,6 +188,31 @@ def test_subtract_mean_returns_a_tuple_and_leaves_inputs_unchanged():
     np.testing.assert_array_equal(X_test, before_test)
 
 
+def test_subtract_mean_with_bias_centres_and_appends_ones_in_one_copy():
+    import tracemalloc
+
+    rng = np.random.default_rng(2)
+    X_train, X_val = rng.normal(size=(2000, 300)).astype(np.float32), rng.normal(size=(10, 300)).astype(np.float32)
+    tracemalloc.start()
+    centred_train, centred_val = subtract_mean(X_train, X_val, bias=True)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    expected_train, expected_val = (add_bias(X) for X in subtract_mean(X_train, X_val))
+    for got, expected in ((centred_train, expected_train), (centred_val, expected_val)):
+        assert got.dtype == np.float32 and got.shape == expected.shape
+        np.testing.assert_array_equal(got, expected)
+    # The outputs and nothing of their size besides: no centred copy before the bias column.
+    assert peak < 1.2 * (centred_train.nbytes + centred_val.nbytes)
+
+
+def test_compact_digits_are_the_default_float64_splits():
+    wide, compact = load_splits("digits"), load_splits("digits", compact=True)
+    for split in ("train", "val", "test", "dev"):
+        X = getattr(compact, "X_" + split)
+        assert X.dtype == np.float64
+        np.testing.assert_array_equal(X, getattr(wide, "X_" + split))
+
+
 def test_add_bias_appends_a_column_of_ones():
     X = np.arange(12, dtype=np.float64).reshape(4, 3)
     with_bias = add_bias(X)

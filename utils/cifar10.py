@@ -140,7 +140,10 @@ def download(data_dir=None, url=None, md5=None, verbose=True):
 
 
 def load(data_dir=None):
-    """Load the verified CIFAR-10 batches as flattened float64 images.
+    """Load the verified CIFAR-10 batches as flattened uint8 images.
+
+    The pixels stay uint8 (150 MB for the training images): ``utils.data`` widens
+    only the rows each split needs, to the dtype the notebook asks for.
 
     Shapes: N = 50000 training images and M = 10000 test images for the real
     dataset (any number the batch files hold is accepted); D = 32 * 32 * 3.
@@ -152,11 +155,11 @@ def load(data_dir=None):
 
     Returns
     -------
-    X : ndarray of float64, shape (N, D)
+    X : ndarray of uint8, shape (N, D)
         Training images, each row an image in height-width-channel order,
         so ``X[i].reshape(32, 32, 3)`` is displayable; values 0..255.
     y : ndarray of int64, shape (N,)
-    X_test : ndarray of float64, shape (M, D)
+    X_test : ndarray of uint8, shape (M, D)
     y_test : ndarray of int64, shape (M,)
     class_names : tuple of str
         The 10 names from ``batches.meta`` ("airplane", ..., "truck").
@@ -192,7 +195,7 @@ def load(data_dir=None):
     X_test, y_test = _read_batch(folder / TEST_FILE)
     meta = _unpickle(folder / META_FILE)
     class_names = tuple(_text(name) for name in _field(meta, "label_names", folder / META_FILE))
-    return _to_hwc_float(X), y, _to_hwc_float(X_test), y_test, class_names, IMAGE_SHAPE
+    return _to_hwc(X), y, _to_hwc(X_test), y_test, class_names, IMAGE_SHAPE
 
 
 # ---------------------------------------------------------------- download
@@ -363,12 +366,11 @@ def _read_batch(path):
     return images, labels
 
 
-def _to_hwc_float(images):
-    """(n, 3072) channel-major uint8 (all red, then green, then blue) -> (n, 3072) float64 in HWC order."""
+def _to_hwc(images):
+    """(n, 3072) channel-major uint8 (all red, then green, then blue) -> (n, 3072) uint8 in HWC order."""
     height, width, channels = IMAGE_SHAPE
     hwc = images.reshape(-1, channels, height, width).transpose(0, 2, 3, 1)
-    # Make the uint8 copy contiguous before widening, so float64 is allocated once.
-    return np.ascontiguousarray(hwc).reshape(len(images), -1).astype(np.float64)
+    return np.ascontiguousarray(hwc).reshape(len(images), -1)
 
 
 def _unpickle(path):

@@ -11,7 +11,7 @@ the release, where the notebooks' visible checks read it too. It declares:
 - ``[accuracy.<tuned object>]``: a tuned object's validation-accuracy target
   per dataset;
 - ``[limits]``: the grader's limits that differ from its defaults
-  (``autograder/limits.py`` names them).
+  (``autograder/limits.py`` names them), and ``[limits.<dataset>]`` for one dataset.
 
 Points live in the source notebooks' grade cells and nowhere else.
 """

@@ -126,10 +126,8 @@ def check_tuned_accuracy(tuned, manifest, name, what, with_bias, predict):
     import utils  # the shipped helpers prepare the split exactly as the notebook's data cell does
 
     dataset = utils.dataset_name()
-    data = utils.load_splits(dataset)
-    _, X_val = utils.subtract_mean(data.X_train, data.X_val)
-    if with_bias:
-        X_val = utils.add_bias(X_val)
+    data = utils.load_splits(dataset, compact=True)
+    X_val = _validation_split(data, with_bias)
     best = tuned(name)
     if best is None:
         raise Mistake(f"{name} is None; the tuning cell must leave {what} in {name}")
@@ -142,6 +140,16 @@ def check_tuned_accuracy(tuned, manifest, name, what, with_bias, predict):
         gap = "by at most" if accuracy >= target - ACCURACY_BAND else "by more than"
         raise Mistake(f"{name} does not reach the target accuracy on the validation set: the target is {target}, "
                       f"and its accuracy is below it {gap} {ACCURACY_BAND}; tune the hyperparameters further")
+
+
+def _validation_split(data, with_bias):
+    """The validation split as the notebooks' data cells prepare it, without centring the training split."""
+    import utils
+
+    # subtract_mean centres with the mean of its first argument: a one-row "training split" holding that
+    # mean gives the same numbers without a copy of the 49000 training images.
+    mean_image = data.X_train.mean(axis=0, keepdims=True)
+    return utils.subtract_mean(mean_image, data.X_val, bias=with_bias)[1]
 
 
 def predict_linear(classifier, X, num_classes):

@@ -383,6 +383,35 @@ def test_an_assignment_can_change_its_limits_and_unknown_ones_are_refused(tmp_pa
         limits_of("processes = 2.5\n")
 
 
+def test_a_dataset_of_the_assignment_can_change_its_limits_again(tmp_path):
+    manifest = (SOLUTIONS / "manifest.toml").read_text().split("[limits]")[0]
+
+    def limits_of(table, dataset):
+        folder = tmp_path / f"a{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        (folder / "manifest.toml").write_text(manifest + "[limits]\n" + table)
+        return load_limits(load_manifest(folder), dataset)
+
+    table = "call_seconds = 20\nprocesses = 32\n[limits.cifar10]\ncall_seconds = 60\nmemory_bytes = 4294967296\n"
+    digits, cifar = limits_of(table, "digits"), limits_of(table, "cifar10")
+    assert (digits.call_seconds, digits.processes, digits.memory_bytes) == (20, 32, Limits().memory_bytes)
+    assert (cifar.call_seconds, cifar.processes, cifar.memory_bytes) == (60, 32, 4294967296)
+    assert (digits.dataset, cifar.dataset) == ("digits", "cifar10")
+    assert "graded on the cifar10 dataset" in cifar.describe()
+    with pytest.raises(GraderError, match=r"\[limits.imagenet\] is not a dataset of the assignment"):
+        limits_of("[limits.imagenet]\ncall_seconds = 60\n", "digits")
+    with pytest.raises(GraderError, match=r"\[limits.cifar10\] has unknown limits call_secs"):
+        limits_of("[limits.cifar10]\ncall_secs = 60\n", "cifar10")
+
+
+def test_the_cifar10_limits_of_assignment1_fit_its_data_and_its_tuning():
+    limits = load_limits(load_manifest(SOLUTIONS), "cifar10")
+    default = Limits()
+    # The data cells keep up to 1.3 GB in float32; tuning trains on 49000 images for minutes.
+    assert limits.memory_bytes >= 3 * 1024**3 and limits.tuning_seconds > default.tuning_seconds
+    assert limits.submission_seconds > default.submission_seconds and limits.cpu_seconds >= limits.tuning_seconds
+
+
 def test_results_record_the_limits_and_the_isolation_they_were_graded_under(tmp_path, reference_submission):
     from autograder.pipeline import grade_submission
 

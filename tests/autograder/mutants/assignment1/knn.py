@@ -29,6 +29,30 @@ VOTE_LOOP = """        for i in range(num_test):
             nearest = np.argsort(dists[i], kind="stable")[:k]
 """ + VOTE_LINES
 SORT = 'nearest = np.argsort(dists[i], kind="stable")[:k]'
+# The reference's vote: a partial sort of all rows at once, ties among equally distant examples
+# broken by index as a stable sort would. The vote entries below edit the per-row loop above
+# (the classic stable-sort version, itself an alternative) put in its place.
+PARTIAL_SORT_VOTE = """        # The k-th smallest distance of each row, by a partial sort: O(num_train), not O(num_train log num_train).
+        kth = np.partition(dists, k - 1, axis=1)[:, k - 1:k]            # (num_test, 1)
+        closer = dists < kth
+        # Among training examples exactly as far as the k-th, those of smallest index fill the k places,
+        # as a stable sort would choose: the answer does not depend on the algorithm.
+        tied = dists == kth
+        room = k - closer.sum(axis=1, keepdims=True)                      # (num_test, 1)
+        nearest = closer | (tied & (np.cumsum(tied, axis=1) <= room))     # exactly k per row
+        labels = np.broadcast_to(self.y_train, dists.shape)[nearest].reshape(num_test, k)
+        num_classes = int(self.y_train.max()) + 1
+        votes = (labels[:, :, None] == np.arange(num_classes)).sum(axis=1)  # (num_test, C)
+        # argmax returns the first maximum: a tied vote goes to the smallest label.
+        y_pred[:] = np.argmax(votes, axis=1)
+"""
+
+
+def in_vote_loop(old, new):
+    """The per-row stable-sort vote with ``old`` changed to ``new``, as the ``new`` of an entry whose
+    ``old`` is the reference's ``PARTIAL_SORT_VOTE``."""
+    assert VOTE_LOOP.count(old) == 1, old
+    return VOTE_LOOP.replace(old, new)
 CV_DISTANCES = "dists = classifier.compute_distances_no_loops(X_folds[i])"
 
 # The reference's cross_validate_knn stays in every class mutant: it runs on top of the class's
@@ -146,30 +170,34 @@ MUTANTS = [
            breaks=(NO,), mistake="calls np.apply_along_axis"),
     # -- predict_labels
     Mutant("vote_tie_to_largest_label", NB, CLS,
-           old=VOTE_LINES,
-           new="            votes = np.bincount(self.y_train[nearest])\n"
-               "            y_pred[i] = len(votes) - 1 - np.argmax(votes[::-1])\n",
+           old=PARTIAL_SORT_VOTE,
+           new=in_vote_loop(VOTE_LINES, "            votes = np.bincount(self.y_train[nearest])\n"
+               "            y_pred[i] = len(votes) - 1 - np.argmax(votes[::-1])\n"),
            breaks=(VOTE,), mistake="largest label"),
     Mutant("vote_tie_to_first_seen", NB, CLS,
-           old=VOTE_LINES,
-           new="            from collections import Counter\n"
-               "            y_pred[i] = Counter(self.y_train[nearest].tolist()).most_common(1)[0][0]\n",
+           old=PARTIAL_SORT_VOTE,
+           new=in_vote_loop(VOTE_LINES, "            from collections import Counter\n"
+               "            y_pred[i] = Counter(self.y_train[nearest].tolist()).most_common(1)[0][0]\n"),
            breaks=(VOTE,), mistake="seen first"),
-    Mutant("vote_of_the_farthest", NB, CLS, old=SORT, new='nearest = np.argsort(-dists[i], kind="stable")[:k]',
+    Mutant("vote_of_the_farthest", NB, CLS, old=PARTIAL_SORT_VOTE,
+           new=in_vote_loop(SORT, 'nearest = np.argsort(-dists[i], kind="stable")[:k]'),
            breaks=(VOTE,), mistake="farthest"),
-    Mutant("vote_ignores_k", NB, CLS, old=SORT, new='nearest = np.argsort(dists[i], kind="stable")[:1]',
+    Mutant("vote_ignores_k", NB, CLS, old=PARTIAL_SORT_VOTE,
+           new=in_vote_loop(SORT, 'nearest = np.argsort(dists[i], kind="stable")[:1]'),
            breaks=(VOTE,), mistake="k is ignored"),
     # CS231n's starter made y_pred float: right labels, wrong dtype, one check.
     Mutant("vote_returns_floats", NB, CLS,
            old="y_pred = np.zeros(num_test, dtype=np.int64)", new="y_pred = np.zeros(num_test)",
            breaks=(VOTE,), mistake="return integer labels"),
     # Sorting the rows of dists in place: the cross-validation's next k votes on sorted rows.
-    Mutant("vote_sorts_dists_in_place", NB, CLS, old=SORT,
-           new='order = np.argsort(dists[i], kind="stable")\n'
+    Mutant("vote_sorts_dists_in_place", NB, CLS, old=PARTIAL_SORT_VOTE,
+           new=in_vote_loop(SORT, 'order = np.argsort(dists[i], kind="stable")\n'
                "            nearest = order[:k]\n"
-               "            dists[i] = dists[i][order]",
+               "            dists[i] = dists[i][order]"),
            breaks=(VOTE,), mistake="dists was modified"),
-    Mutant("vote_left_unimplemented", NB, CLS, old=SORT, new="raise NotImplementedError", breaks=(VOTE,)),
+    Mutant("vote_left_unimplemented", NB, CLS, old=PARTIAL_SORT_VOTE,
+           new=in_vote_loop(SORT, "raise NotImplementedError"),
+           breaks=(VOTE,)),
     # -- cross_validate_knn
     Mutant("cv_validation_fold_in_training", NB, CV,
            old="        classifier.train(X_fold_train, y_fold_train)\n",
@@ -239,10 +267,11 @@ ALTERNATIVES = [
                 old="dists[i, j] = np.sqrt(np.sum((X[i] - self.X_train[j]) ** 2))",
                 new="diff = X[i] - self.X_train[j]\n                dists[i, j] = np.dot(diff, diff) ** 0.5"),
     Alternative("vote_with_unique_counts", NB, CLS,
-                old='nearest = np.argsort(dists[i], kind="stable")[:k]\n' + VOTE_LINES,
-                new="nearest = np.argpartition(dists[i], k - 1)[:k] if k < dists.shape[1] else np.arange(k)\n"
+                old=PARTIAL_SORT_VOTE,
+                new=in_vote_loop('nearest = np.argsort(dists[i], kind="stable")[:k]\n' + VOTE_LINES,
+                                 "nearest = np.argpartition(dists[i], k - 1)[:k] if k < dists.shape[1] else np.arange(k)\n"
                     "            labels, counts = np.unique(self.y_train[nearest], return_counts=True)\n"
-                    "            y_pred[i] = labels[np.argmax(counts)]\n"),
+                    "            y_pred[i] = labels[np.argmax(counts)]\n")),
     Alternative("cv_with_predict_and_hstack", NB, CV, old="""    for i in range(num_folds):
         X_fold_train = np.concatenate(X_folds[:i] + X_folds[i + 1:])
         y_fold_train = np.concatenate(y_folds[:i] + y_folds[i + 1:])
@@ -263,15 +292,17 @@ ALTERNATIVES = [
                 old="float(np.mean(y_pred == y_folds[i]))", new="np.mean(y_pred == y_folds[i])"),
     # The vote: the default (unstable) sort and a partial one pick the same k nearest when no two
     # distances tie; counting with Counter or for all rows at once gives the same smallest-label rule.
-    Alternative("vote_default_argsort", NB, CLS, old=SORT, new="nearest = np.argsort(dists[i])[:k]"),
-    Alternative("vote_argpartition_and_bincount", NB, CLS, old=SORT,
-                new="nearest = np.argpartition(dists[i], k - 1)[:k]"),
-    Alternative("vote_counter_smallest_of_the_tied", NB, CLS, old=VOTE_LINES,
-                new="            from collections import Counter\n"
+    Alternative("vote_default_argsort", NB, CLS, old=PARTIAL_SORT_VOTE,
+                new=in_vote_loop(SORT, "nearest = np.argsort(dists[i])[:k]")),
+    Alternative("vote_argpartition_and_bincount", NB, CLS, old=PARTIAL_SORT_VOTE,
+                new=in_vote_loop(SORT, "nearest = np.argpartition(dists[i], k - 1)[:k]")),
+    Alternative("vote_counter_smallest_of_the_tied", NB, CLS, old=PARTIAL_SORT_VOTE,
+                new=in_vote_loop(VOTE_LINES, "            from collections import Counter\n"
                     "            counts = Counter(self.y_train[nearest].tolist())\n"
                     "            top = max(counts.values())\n"
-                    "            y_pred[i] = min(label for label, count in counts.items() if count == top)\n"),
-    Alternative("vote_all_rows_at_once", NB, CLS, old=VOTE_LOOP,
+                    "            y_pred[i] = min(label for label, count in counts.items() if count == top)\n")),
+    Alternative("vote_full_stable_sort_per_row", NB, CLS, old=PARTIAL_SORT_VOTE, new=VOTE_LOOP),
+    Alternative("vote_all_rows_at_once", NB, CLS, old=PARTIAL_SORT_VOTE,
                 new="        nearest = np.argsort(dists, axis=1)[:, :k]  # (num_test, k)\n"
                     "        labels = self.y_train[nearest]\n"
                     "        counts = (labels[:, :, np.newaxis] == np.arange(self.y_train.max() + 1)).sum(axis=1)\n"
