@@ -1,6 +1,7 @@
 """Finding submissions: notebooks, a folder per student, or an nbgrader ``submitted/`` tree."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,13 +51,22 @@ def find_submissions(paths, assignment):
     return submissions
 
 
+@functools.cache
+def _assignments():
+    from autograder.reference import assignments
+
+    return frozenset(assignments())
+
+
 def _notebook_folders(folder, assignment, depth=0):
     if any(p.suffix == ".ipynb" for p in folder.iterdir() if p.is_file()):
         return [folder]
     if depth >= MAX_DEPTH:
         return []
     children = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-    # In an nbgrader tree a student folder holds one folder per assignment: take ours.
+    # In an nbgrader tree a student folder holds one folder per assignment: take ours, and never
+    # another assignment's (a student who handed in only assignment0 has no assignment1 here).
     if any(child.name == assignment for child in children):
         children = [child for child in children if child.name == assignment]
+    children = [child for child in children if child.name == assignment or child.name not in _assignments()]
     return [f for child in children for f in _notebook_folders(child, assignment, depth + 1)]

@@ -45,6 +45,19 @@ def test_submissions_are_found_in_every_layout(tmp_path):
     ]
 
 
+def test_students_who_handed_in_only_another_assignment_are_not_graded_as_this_one(tmp_path):
+    notebook = tmp_path / "x.ipynb"
+    notebook.write_text("{}")
+    tree = tmp_path / "submitted"
+    _student(tree / "ann", "assignment1", notebook)
+    _student(tree / "bob", "assignment0", notebook)  # a course assignment, not this one
+    _student(tree / "cid", "assignment0", notebook)
+    found = find_submissions([tree], "assignment1")
+    assert [(s.student, s.folder.relative_to(tmp_path).as_posix()) for s in found] == [
+        ("ann", "submitted/ann/assignment1")]
+    assert [s.student for s in find_submissions([tree], "assignment0")] == ["bob", "cid"]
+
+
 @pytest.mark.parametrize("make_path, message", [
     (lambda root: root / "nowhere", "no such file or folder"),
     (lambda root: root, "no notebooks found"),
