@@ -30,7 +30,7 @@ import numpy as np
 import pytest
 
 from autograder.errors import CompareError, GraderError
-from autograder.loading import load_module
+from autograder.loading import load_module, module_name
 from autograder.outcomes import Outcome, classify
 from autograder.run import StudentFault
 from autograder.timing import SpeedCheck
@@ -104,6 +104,16 @@ class KitPlugin:
         if key not in self.context.loaded:
             self.context.loaded[key] = load_module(self.context, notebook, cell, timeout=self.context.session.limits.tuning_seconds)
         return getattr(self.context.loaded[key], name)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        yield
+        notebook = getattr(item.module, "NOTEBOOK", None)
+        if nextitem is None or getattr(nextitem.module, "NOTEBOOK", None) != notebook:
+            # The notebook's suite is done: its tuned modules (each ran the data cell) are not needed again.
+            for key in [k for k in self.context.loaded if k[0] == notebook and k[1] is not None]:
+                del self.context.loaded[key]
+                self.context.session.unload(module_name(notebook, key[1]))
 
     def preload(self, notebooks):
         """Load every notebook's definitions before the first test, in the assignment's order.

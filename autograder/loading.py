@@ -30,6 +30,11 @@ class Unavailable:
         raise MissingDefinition(self._reason)
 
 
+def module_name(notebook, tuning_cell=None):
+    """The worker's name for ``notebook`` loaded alone, or with its data cell and ``tuning_cell``."""
+    return notebook if not tuning_cell else f"{notebook}#{tuning_cell}"
+
+
 def load_module(context, notebook, tuning_cell=None, timeout=None):
     """The student's ``notebook`` loaded in the worker: a ``RemoteObject``, or an ``Unavailable`` stand-in.
 
@@ -45,9 +50,9 @@ def load_module(context, notebook, tuning_cell=None, timeout=None):
     extracted = context.extracted[notebook]
     if tuning_cell and tuning_cell in extracted.missing:
         return Unavailable(_missing_message(extracted, tuning_cell))
-    module_name = notebook if not tuning_cell else f"{notebook}#{tuning_cell}"
+    worker_name = module_name(notebook, tuning_cell)
     try:
-        result = context.session.load(module_name, extracted.load_cells(tuning_cell), timeout=timeout)
+        result = context.session.load(worker_name, extracted.load_cells(tuning_cell), timeout=timeout)
     except StudentFault as exc:
         return Unavailable(f"loading {notebook} failed: {exc}")
     # ``failed`` comes from the student's process: keep only cells we sent, in a plain shape.
@@ -75,7 +80,7 @@ def load_module(context, notebook, tuning_cell=None, timeout=None):
             return message
         return f"{name} is not defined in {notebook}"
 
-    return RemoteObject(context.session, module_name, notebook, context.session.generation,
+    return RemoteObject(context.session, worker_name, notebook, context.session.generation,
                         explain_missing)
 
 

@@ -595,3 +595,16 @@ class StudentSession:
 
     def __exit__(self, *exc):
         self.close()
+    def unload(self, notebook):
+        """Drop module ``notebook`` from the worker, and from what a restarted worker loads again.
+
+        For modules no later test needs: a submission's memory is then its largest notebook's,
+        not the sum of all of them.
+        """
+        self.loads = [(message, timeout) for message, timeout in self.loads if message["notebook"] != notebook]
+        if self.worker is not None and self.worker.alive:
+            try:
+                self._exchange({"op": "unload", "notebook": notebook}, self.limits.call_seconds)
+            except StudentFault:
+                pass  # a worker that cannot even drop a module is replaced at the next request
+

@@ -172,6 +172,20 @@ def test_the_grader_uses_bubblewrap_wherever_it_works():
     assert detect().level == "bubblewrap", detect().describe()
 
 
+def test_an_unloaded_module_frees_its_memory_and_is_not_replayed_after_a_restart(tmp_path):
+    big = "import numpy as np\ndata = np.empty(2**30, dtype=np.uint8)\n"  # 1 GiB of address space
+    with StudentSession(tmp_path) as session:
+        assert session.limits.memory_bytes < 2 * 2**30 + 2**29  # two at once would not fit
+        assert session.load("first.ipynb", [("data", big)])["failed"] == {}
+        session.unload("first.ipynb")
+        assert session.load("second.ipynb", [("data", big), ("code", CODE)])["failed"] == {}
+        with pytest.raises(StudentError):
+            RemoteObject(session, "first.ipynb", "first", session.generation).data
+        session.worker.kill()  # the next request starts a worker that loads again what is still loaded
+        assert RemoteObject(session, "second.ipynb", "second", session.generation).double(4) == 8
+        assert [message["notebook"] for message, _ in session.loads] == ["second.ipynb", "second.ipynb"]
+
+
 def test_a_reply_too_large_to_accept_costs_the_call_not_the_grader(tmp_path):
     with StudentSession(tmp_path) as session:
         session.load("m.ipynb", [("code", "import numpy as np\ndef huge():\n    return np.zeros(40 * 2**20)")])
