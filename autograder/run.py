@@ -546,6 +546,19 @@ class StudentSession:
                 stood_in += result.get("stood_in") if isinstance(result.get("stood_in"), list) else []
         return {"defined": defined, "failed": failed, "faults": faults, "stood_in": stood_in}
 
+    def unload(self, notebook):
+        """Drop module ``notebook`` from the worker, and from what a restarted worker loads again.
+
+        For modules no later test needs: a submission's memory is then its largest notebook's,
+        not the sum of all of them.
+        """
+        self.loads = [(message, timeout) for message, timeout in self.loads if message["notebook"] != notebook]
+        if self.worker is not None and self.worker.alive:
+            try:
+                self._exchange({"op": "unload", "notebook": notebook}, self.limits.call_seconds)
+            except StudentFault:
+                pass  # a worker that cannot even drop a module is replaced at the next request
+
     def request(self, message, timeout=None):
         """Send one request (call, getattr, setattr) and return the worker's value.
 
@@ -595,16 +608,3 @@ class StudentSession:
 
     def __exit__(self, *exc):
         self.close()
-    def unload(self, notebook):
-        """Drop module ``notebook`` from the worker, and from what a restarted worker loads again.
-
-        For modules no later test needs: a submission's memory is then its largest notebook's,
-        not the sum of all of them.
-        """
-        self.loads = [(message, timeout) for message, timeout in self.loads if message["notebook"] != notebook]
-        if self.worker is not None and self.worker.alive:
-            try:
-                self._exchange({"op": "unload", "notebook": notebook}, self.limits.call_seconds)
-            except StudentFault:
-                pass  # a worker that cannot even drop a module is replaced at the next request
-
