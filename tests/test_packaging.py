@@ -27,9 +27,12 @@ def pyproject_requirements():
 
 
 def conda_requirements():
+    """What environment.yml installs: its conda packages and the PyPI-only ones of its pip section."""
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     plain = [item for item in env["dependencies"] if isinstance(item, str)]
-    return {name: spec for name, spec in map(_requirement, plain) if name not in {"python", "pip"}}
+    pip = [item for entry in env["dependencies"] if isinstance(entry, dict) for item in entry.get("pip", [])
+           if not item.startswith("-") and ";" not in item]
+    return {name: spec for name, spec in map(_requirement, plain + pip) if name not in {"python", "pip"}}
 
 
 def test_environment_yml_lists_the_same_packages_and_versions_as_pyproject():
