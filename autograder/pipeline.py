@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import copy
+import resource
+import sys
 import time
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from autograder.limits import load_limits
 from autograder.read import read_submission, worker_copy
 from autograder.reference import SOLUTIONS, infer_assignment, references
 from autograder.results import SubmissionResult
-from autograder.run import StudentSession
+from autograder.run import PHASES, StudentSession, sessions_started
 from autograder.sandbox import detect
 from autograder.score import score
 from utils.cells import TUNING_PREFIX, grade_id
@@ -42,8 +44,20 @@ def grade_submission(folder, assignment=None, student=None, notebooks=None,
     SubmissionResult
         ``status`` is ``grader_error`` (never a student's zero) when the grader
         itself failed; ``invalid_submission`` when no notebook could be read.
+        ``seconds``, ``cpu_seconds`` (this process's and every worker's, the reference's
+        for the speed checks too) and ``timings`` (``_timings``) say what grading it cost.
     """
     start, cpu_start = time.perf_counter(), time.process_time()
+    with sessions_started() as sessions:  # the student's, and the reference's of the speed checks
+        result = _grade(folder, assignment, student, notebooks, limits, isolation, solutions)
+    seconds, grader_cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    result.seconds = seconds
+    result.cpu_seconds = grader_cpu + sum(session.cpu_seconds for session in sessions)
+    result.timings = _timings(sessions, seconds, grader_cpu, result.cpu_seconds)
+    return result
+
+
+def _grade(folder, assignment, student, notebooks, limits, isolation, solutions):
     assignment = assignment or infer_assignment([folder], solutions, notebooks or ())
     refs = references(assignment, Path(solutions))
     limits = limits or load_limits(refs.manifest)
@@ -62,18 +76,39 @@ def grade_submission(folder, assignment=None, student=None, notebooks=None,
         with StudentSession(submission.folder, limits, isolation, notebooks=copies) as session:
             context = GradingContext(submission, extracted, session, refs, stand_ins=stand_ins)
             outcomes = run_hidden_suites(context, assignment, wanted)
-        worker_cpu = session.cpu_seconds
         tests = score(outcomes, points)
         _check_every_cell_is_tested(tests, points)
     except GraderError as exc:
         return SubmissionResult(submission.student, assignment, "grader_error", 0.0, max_score, error=str(exc),
-                                seconds=time.perf_counter() - start, **common)
+                                **common)
     status = "graded" if submission.notebooks else "invalid_submission"
     return SubmissionResult(
         submission.student, assignment, status, sum(t.score for t in tests), sum(t.max_score for t in tests),
-        tests, seconds=time.perf_counter() - start,
-        cpu_seconds=time.process_time() - cpu_start + worker_cpu, **common,
+        tests, **common,
     )
+
+
+def _timings(sessions, seconds, grader_cpu, cpu_seconds):
+    """Where one submission's time went: wall and CPU seconds per phase (``run.PhaseTimes``), and peak memory.
+
+    The phases are summed over the sessions (the student's, and the reference's when the speed
+    checks measured it here); ``other`` is the rest: this process's own work (reading, pytest, the
+    hidden tests' own code, transport). ``grader_cpu`` is this process's CPU time, in every phase;
+    ``grader_max_rss`` this process's peak so far (it may have graded others before),
+    ``worker_max_rss`` the largest peak of a worker process, as last read from /proc.
+    """
+    timings = {}
+    for phase in PHASES:
+        timings[f"{phase}_wall"] = sum(session.phases.wall[phase] for session in sessions)
+        timings[f"{phase}_cpu"] = sum(session.phases.cpu[phase] for session in sessions)
+    timings["other_wall"] = max(0.0, seconds - sum(timings[f"{phase}_wall"] for phase in PHASES))
+    timings["other_cpu"] = max(0.0, cpu_seconds - sum(timings[f"{phase}_cpu"] for phase in PHASES))
+    timings["grader_cpu"] = grader_cpu
+    # ru_maxrss is in kilobytes on Linux, in bytes on macOS.
+    timings["grader_max_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (
+        1 if sys.platform == "darwin" else 1024)
+    timings["worker_max_rss"] = max((session.peak_rss for session in sessions), default=0)
+    return timings
 
 
 def worker_copies(refs, notebooks, extracted=None):

@@ -71,6 +71,7 @@ class SubmissionResult:
     limits: dict = field(default_factory=dict)  # limits.Limits.to_dict()
     seconds: float = 0.0  # wall time of grading it
     cpu_seconds: float = 0.0  # the grader's and its workers' CPU time
+    timings: dict = field(default_factory=dict)  # where the time went: pipeline._timings (per phase, peak memory)
     fingerprint: str = ""  # versioning.submission_fingerprint of the files graded
     folder: str = ""  # where the files were
 
@@ -86,15 +87,16 @@ class SubmissionResult:
     def to_dict(self, timings=True):
         """The result JSON: scores rounded to 4 places, empty fields left out.
 
-        ``timings=False`` leaves out the times too, which vary from run to run.
+        ``timings=False`` leaves out the times too (and ``timings``), which vary from run to run.
         """
         data = dataclasses.asdict(self)
         data.update(score=round(self.score, 4), max_score=round(self.max_score, 4),
-                    seconds=round(self.seconds, 3), cpu_seconds=round(self.cpu_seconds, 3))
+                    seconds=round(self.seconds, 3), cpu_seconds=round(self.cpu_seconds, 3),
+                    timings={key: round(value, 3) for key, value in self.timings.items()})
         if not timings:
-            del data["seconds"], data["cpu_seconds"]
-        for optional in ("problems", "error", "fingerprint", "folder"):
-            if not data[optional]:
+            del data["seconds"], data["cpu_seconds"], data["timings"]
+        for optional in ("problems", "error", "fingerprint", "folder", "timings"):
+            if optional in data and not data[optional]:
                 del data[optional]
         return data
 

@@ -20,6 +20,7 @@ syntax error is described by compiling the cell on the trusted side.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import ctypes
 import os
 import signal
@@ -131,6 +132,8 @@ class Worker:
         self.process = None
         self.channel = None
         self.last_id = 0  # of the last request; the worker echoes it in its reply
+        self.cpu_seen = 0.0  # its CPU seconds as last read from /proc (see cpu_seconds)
+        self.peak_rss = 0  # bytes: the largest peak resident set of its processes, as last read
 
     def start(self):
         become_subreaper()
@@ -239,6 +242,7 @@ class Worker:
         """
         if self.process is None:
             return
+        self.cpu_seconds()  # the last reading, while it still runs
         family = descendants(self.process.pid) | {pid for pid in orphans() if pid != self.process.pid}
         for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL), self.process.kill,
                      *(lambda pid=pid: os.kill(pid, signal.SIGKILL) for pid in family)):
@@ -263,10 +267,15 @@ class Worker:
                 pass
 
     def cpu_seconds(self):
-        """CPU time used so far by the worker and every process under it, read by the trusted side."""
-        if self.process is None or self.process.poll() is not None:
-            return 0.0
-        return tree_cpu_seconds(self.process.pid) or 0.0
+        """CPU time used so far by the worker and every process under it, read by the trusted side.
+
+        Once the worker has ended, the last reading (``kill`` reads it before killing); 0.0
+        where the platform gives no per-process CPU time. Each reading also updates ``peak_rss``.
+        """
+        if self.process is not None and self.process.poll() is None:
+            cpu, rss = tree_usage(self.process.pid)
+            self.cpu_seen, self.peak_rss = max(self.cpu_seen, cpu), max(self.peak_rss, rss)
+        return self.cpu_seen
 
     def close(self, grace=2.0):
         """End the worker: let it exit on end of input, else kill it."""
@@ -295,16 +304,37 @@ def _processes():
     """{pid: (parent pid, session id, CPU seconds with reaped children)} from /proc; empty where there is none."""
     if not (PROC / "self" / "stat").exists():
         return {}
-    ticks, table = os.sysconf("SC_CLK_TCK"), {}
-    for entry in PROC.iterdir():
-        if entry.name.isdigit():
+    ticks, table, proc = os.sysconf("SC_CLK_TCK"), {}, str(PROC)
+    # Plain file descriptors, not pathlib: the speed checks read this table around every timed call.
+    for name in os.listdir(proc):
+        if name.isdigit():
             try:
-                stat = (entry / "stat").read_text()
-                fields = stat[stat.rindex(")") + 2:].split()  # after the command name, which may hold spaces
-                table[int(entry.name)] = (int(fields[1]), int(fields[3]), sum(map(int, fields[11:15])) / ticks)
+                stat = _read_small(f"{proc}/{name}/stat")
+                fields = stat[stat.rindex(b")") + 2:].split()  # after the command name, which may hold spaces
+                table[int(name)] = (int(fields[1]), int(fields[3]), sum(map(int, fields[11:15])) / ticks)
             except (OSError, ValueError, IndexError):
                 continue  # the process ended meanwhile
     return table
+
+
+def _read_small(path):
+    """The bytes of a small /proc file."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 8192)
+    finally:
+        os.close(fd)
+
+
+def _peak_rss(pid):
+    """Bytes: the peak resident set of process ``pid`` (VmHWM in /proc/PID/status), 0 if unknown."""
+    try:
+        for line in _read_small(f"{PROC}/{pid}/status").splitlines():
+            if line.startswith(b"VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def descendants(root, table=None):
@@ -395,6 +425,17 @@ def tree_cpu_seconds(root, with_orphans=False):
     return sum(table[pid][2] for pid in family if pid in table)
 
 
+def tree_usage(root):
+    """(CPU seconds, peak resident bytes) of ``root`` and its descendants, from /proc; (0.0, 0) where there is none.
+
+    The CPU seconds are ``tree_cpu_seconds(root)``'s; the peak is the largest of the processes' own
+    peaks (VmHWM), a bound of what one process held at once, not their sum.
+    """
+    table = _processes()
+    family = ({root} | descendants(root, table)) & table.keys()
+    return sum(table[pid][2] for pid in family), max((_peak_rss(pid) for pid in family), default=0)
+
+
 def _function_key(message):
     """Which student function a call request runs (module-level functions and class methods)."""
     if message.get("op") != "call":
@@ -402,6 +443,44 @@ def _function_key(message):
     target = message.get("target")
     owner = target if isinstance(target, str) else getattr(target, "type_name", "")
     return (owner, message.get("method"))
+
+
+PHASES = ("startup", "loading", "tests")
+_READ_AT = ("startup", "loading")  # the worker's CPU time is read where these begin and end
+
+
+class PhaseTimes:
+    """Wall and CPU seconds a session spent per phase, all measured on the trusted side.
+
+    ``startup``: starting a worker until it answers its first ping (process, sandbox,
+    imports); ``loading``: running notebook cells in it, again too after a restart;
+    ``tests``: every other request (the calls the hidden tests make). A worker's CPU time is
+    read from /proc where start-up or loading begins or ends, and when the worker ends; what
+    it used since the previous reading goes to the phase that ran, and to ``tests`` when it
+    was between those. This process's own CPU time counts for start-up and loading only:
+    during a test's request it is transport, the grader's overhead.
+    """
+
+    def __init__(self):
+        self.wall = dict.fromkeys(PHASES, 0.0)
+        self.cpu = dict.fromkeys(PHASES, 0.0)
+
+    def __repr__(self):
+        return "PhaseTimes(" + ", ".join(f"{p}={self.wall[p]:.3f}s/{self.cpu[p]:.3f}s" for p in PHASES) + ")"
+
+
+_COLLECTORS = []  # lists that every StudentSession made meanwhile joins (see sessions_started)
+
+
+@contextlib.contextmanager
+def sessions_started():
+    """A list of every ``StudentSession`` made in this process meanwhile (the reference's for speed checks too)."""
+    started = []
+    _COLLECTORS.append(started)
+    try:
+        yield started
+    finally:
+        _COLLECTORS.remove(started)
 
 
 class StudentSession:
@@ -442,11 +521,47 @@ class StudentSession:
         self.generation = 0
         self.hung, self.crashed = set(), set()
         self.cpu_seconds = 0.0  # of workers that have ended
+        self.peak_rss = 0  # bytes: the largest peak of its workers' processes, as last read
+        self.phases = PhaseTimes()
+        self._running = [None]  # phases under way, innermost last; None: between requests
+        self._mark = (time.perf_counter(), time.process_time())  # where the running phase's segment began
+        self._charged = 0.0  # of the live worker's CPU seconds, what is in self.phases already
         self.received_bytes = 0  # of workers that have ended
         self.known_cells = {}  # "notebook:grade_id" -> number of lines, of every cell sent
         self.over_budget = False
         self.budget_seconds = self.limits.submission_seconds if budget_seconds is None else budget_seconds
         self.deadline = time.monotonic() + self.budget_seconds
+        for started in _COLLECTORS:
+            started.append(self)
+
+    @contextlib.contextmanager
+    def _phase(self, phase):
+        """Time what runs inside as ``phase`` (nested phases take their own time out of it)."""
+        self._segment_ends(phase)
+        self._running.append(phase)
+        try:
+            yield
+        finally:
+            self._segment_ends(self._running[-2])
+            self._running.pop()
+
+    def _segment_ends(self, following):
+        """Charge the time since the last mark to the running phase; the next segment is ``following``'s."""
+        running = self._running[-1]
+        wall, cpu = time.perf_counter(), time.process_time()
+        if running is not None:
+            self.phases.wall[running] += wall - self._mark[0]
+            if running in _READ_AT:
+                self.phases.cpu[running] += cpu - self._mark[1]
+        if self.worker is not None and (running in _READ_AT or following in _READ_AT or not self.worker.alive):
+            self._charge_worker(running)
+        self._mark = (time.perf_counter(), time.process_time())  # the reading above is overhead
+
+    def _charge_worker(self, running):
+        """Put the live worker's CPU seconds since the last charge into phase ``running`` (else ``tests``)."""
+        seen = self.worker.cpu_seconds()
+        self.phases.cpu[running if running in _READ_AT else "tests"] += seen - self._charged
+        self._charged = seen
 
     def _within_budget(self, timeout):
         left = self.deadline - time.monotonic()
@@ -467,25 +582,30 @@ class StudentSession:
 
     def _retire_worker(self):
         if self.worker is not None:
-            self.cpu_seconds += self.worker.cpu_seconds()
+            self.worker.kill()  # its CPU time is read first: up to its end, or to the last reading if it died
+            self._charge_worker(self._running[-1])
+            self.cpu_seconds += self.worker.cpu_seen
+            self.peak_rss = max(self.peak_rss, self.worker.peak_rss)
             self.received_bytes += self.worker.received_bytes
-            self.worker.kill()
             self.worker = None
 
     def _ensure_worker(self):
         if self.worker is None or not self.worker.alive:
-            self._retire_worker()  # the CPU time of a worker that was killed is lost with it
+            self._retire_worker()
             self._within_budget(self.limits.start_seconds)
             self.workspace.clear_scratch()
-            self.worker = Worker(self.workspace, self.limits, self.isolation, self._check_scratch,
-                                 byte_budget=self.limits.received_bytes - self.received_bytes)
-            self.worker.start()
+            with self._phase("startup"):
+                self.worker = Worker(self.workspace, self.limits, self.isolation, self._check_scratch,
+                                     byte_budget=self.limits.received_bytes - self.received_bytes)
+                self._charged = 0.0
+                self.worker.start()
             self.generation += 1
-            for message, timeout in self.loads:
-                try:
-                    self.worker.request(message, self._within_budget(timeout))
-                except (StudentFault, ErrorReply):
-                    pass  # the load's own outcome was recorded the first time
+            with self._phase("loading"):
+                for message, timeout in self.loads:
+                    try:
+                        self.worker.request(message, self._within_budget(timeout))
+                    except (StudentFault, ErrorReply):
+                        pass  # the load's own outcome was recorded the first time
         return self.worker
 
     def cpu_now(self):
@@ -526,24 +646,25 @@ class StudentSession:
         self.known_cells.update({f"{notebook}:{label}": source.count("\n") + 1 for label, source in cells})
         timeout = self.limits.load_seconds if timeout is None else timeout
         defined, failed, faults, stood_in, fresh = [], {}, {}, [], True
-        for cell in cells:
-            message = {"op": "load", "notebook": notebook, "cells": [cell], "fresh": fresh}
-            try:
-                result = self._exchange(message, timeout)
-            except (StudentTimeout, StudentCrash) as exc:
-                if self.over_budget or self.deadline <= time.monotonic():
-                    raise
-                faults[cell[0]] = str(exc)
-                continue
-            # Replayed after a restart only if it worked: a cell that hangs or crashes would
-            # otherwise cost its time again at every restart.
-            self.loads.append((message, timeout))
-            fresh = False
-            if isinstance(result, dict):
-                defined = result.get("defined", defined)
-                reported = result.get("failed")
-                failed.update(reported if isinstance(reported, dict) else {})
-                stood_in += result.get("stood_in") if isinstance(result.get("stood_in"), list) else []
+        with self._phase("loading"):
+            for cell in cells:
+                message = {"op": "load", "notebook": notebook, "cells": [cell], "fresh": fresh}
+                try:
+                    result = self._exchange(message, timeout)
+                except (StudentTimeout, StudentCrash) as exc:
+                    if self.over_budget or self.deadline <= time.monotonic():
+                        raise
+                    faults[cell[0]] = str(exc)
+                    continue
+                # Replayed after a restart only if it worked: a cell that hangs or crashes would
+                # otherwise cost its time again at every restart.
+                self.loads.append((message, timeout))
+                fresh = False
+                if isinstance(result, dict):
+                    defined = result.get("defined", defined)
+                    reported = result.get("failed")
+                    failed.update(reported if isinstance(reported, dict) else {})
+                    stood_in += result.get("stood_in") if isinstance(result.get("stood_in"), list) else []
         return {"defined": defined, "failed": failed, "faults": faults, "stood_in": stood_in}
 
     def unload(self, notebook):
@@ -572,7 +693,8 @@ class StudentSession:
         if key in self.crashed:
             raise StudentCrash("your code crashed the process in an earlier test, so it was not run again")
         try:
-            return self._exchange(message, self.limits.call_seconds if timeout is None else timeout)
+            with self._phase("tests"):
+                return self._exchange(message, self.limits.call_seconds if timeout is None else timeout)
         except StudentTimeout:
             if key:
                 self.hung.add(key)
@@ -597,7 +719,9 @@ class StudentSession:
 
     def close(self):
         if self.worker is not None:
-            self.cpu_seconds += self.worker.cpu_seconds()
+            self._charge_worker(self._running[-1])  # read while it still runs
+            self.cpu_seconds += self.worker.cpu_seen
+            self.peak_rss = max(self.peak_rss, self.worker.peak_rss)
             self.received_bytes += self.worker.received_bytes
             self.worker.close()
             self.worker = None
