@@ -17,6 +17,7 @@ from autograder import batch, distributed
 from autograder.batch import grade_batch
 from autograder.discover import SubmissionFolder
 from autograder.errors import RunError
+from autograder.results import SubmissionResult
 from tests.autograder.pool_helpers import fake_failure, fake_grade
 from tests.notebooks import RELEASE, ROOT
 
@@ -119,8 +120,8 @@ def _results_on_disk(out):
     """{file name: result JSON without its timings} of every student's result."""
     results = {}
     for path in sorted(out.glob("*.json")):
-        data = json.loads(path.read_text())
-        results[path.name] = {key: value for key, value in data.items() if key not in ("seconds", "cpu_seconds")}
+        data = SubmissionResult.from_dict(json.loads(path.read_text())).to_dict(timings=False)
+        results[path.name] = data
     return results
 
 
