@@ -159,20 +159,22 @@ def grade_batch(paths, out, assignment=None, jobs=None, force=False, progress=Tr
         if not Path(raw).exists():
             raise ReadError(f"{raw}: no such file or folder")
     assignment = assignment or infer_assignment(paths)
-    # Data missing here is one error now, not one grader error per student later.
-    dataset_folder(load_limits(references(assignment).manifest).dataset)
+    limits = load_limits(references(assignment).manifest)
+    dataset_folder(limits.dataset)  # data missing here is one error now, not one grader error per student later
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     submissions = find_submissions(paths, assignment)
     with OutputLock(out):
-        run = _grade_locked(submissions, out, assignment, jobs, force, progress, scheduler, require_sandbox)
+        run = _grade_locked(submissions, out, assignment, limits.to_dict(), jobs, force, progress, scheduler,
+                            require_sandbox)
     run.skipped = _skipped(paths, submissions, assignment)
     return run
 
 
-def _grade_locked(submissions, out, assignment, jobs, force, progress, scheduler=None, require_sandbox=False):
+def _grade_locked(submissions, out, assignment, limits, jobs, force, progress, scheduler=None,
+                  require_sandbox=False):
+    """``limits``: the ``Limits.to_dict()`` this run grades under; results graded under others are not reused."""
     version = grader_version()
-    limits = load_limits(references(assignment).manifest).to_dict()
     results, todo = [], []
     for submission in submissions:
         previous = None if force else _already_graded(

@@ -366,7 +366,7 @@ def dataset_folder(dataset):
     folder = cifar10.resolve_data_dir() / cifar10.FOLDER_NAME
     if not folder.is_dir():
         raise RunError(f"grading on CIFAR-10, but {folder} does not exist; download it with "
-                          f"`{cifar10.DOWNLOAD_COMMAND}` or point {cifar10.ENV_DATA_DIR} at its data directory")
+                       f"`{cifar10.DOWNLOAD_COMMAND}` or point {cifar10.ENV_DATA_DIR} at its data directory")
     return folder.resolve()
 
 
