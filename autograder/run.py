@@ -300,28 +300,62 @@ class ErrorReply(Exception):
 PROC = Path("/proc")
 
 
-def _processes():
-    """{pid: (parent pid, session id, CPU seconds with reaped children)} from /proc; empty where there is none."""
+def _processes(under=None):
+    """{pid: (parent pid, session id, CPU seconds with reaped children)} from /proc; empty where there is none.
+
+    With ``under`` (pids), only those processes and their descendants, found through each
+    thread's ``/proc/PID/task/TID/children`` where the kernel has it: the speed checks read this
+    table around every timed call, and a busy machine has hundreds of other processes.
+    """
     if not (PROC / "self" / "stat").exists():
         return {}
-    ticks, table, proc = os.sysconf("SC_CLK_TCK"), {}, str(PROC)
-    # Plain file descriptors, not pathlib: the speed checks read this table around every timed call.
-    for name in os.listdir(proc):
-        if name.isdigit():
-            try:
-                stat = _read_small(f"{proc}/{name}/stat")
-                fields = stat[stat.rindex(b")") + 2:].split()  # after the command name, which may hold spaces
-                table[int(name)] = (int(fields[1]), int(fields[3]), sum(map(int, fields[11:15])) / ticks)
-            except (OSError, ValueError, IndexError):
-                continue  # the process ended meanwhile
+    if under is None or not _HAS_CHILDREN_FILES:
+        return _stat_rows(name for name in os.listdir(PROC) if name.isdigit())
+    table, frontier = {}, [str(pid) for pid in under]
+    while frontier:
+        rows = _stat_rows(pid for pid in frontier if int(pid) not in table)
+        table.update(rows)
+        frontier = [child for pid in rows for child in _children(pid)]
     return table
 
 
-def _read_small(path):
+def _stat_rows(pids):
+    """{pid: (parent pid, session id, CPU seconds)} of those of ``pids`` (strings) that still exist."""
+    ticks, rows, proc = os.sysconf("SC_CLK_TCK"), {}, str(PROC)
+    # Plain file descriptors, not pathlib: this runs around every timed call.
+    for name in pids:
+        try:
+            stat = _read_small(f"{proc}/{name}/stat")
+            fields = stat[stat.rindex(b")") + 2:].split()  # after the command name, which may hold spaces
+            rows[int(name)] = (int(fields[1]), int(fields[3]), sum(map(int, fields[11:15])) / ticks)
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended meanwhile
+    return rows
+
+
+def _children(pid):
+    """Pids (strings) of the children of every thread of ``pid``; none once it has ended."""
+    try:
+        threads = os.listdir(f"{PROC}/{pid}/task")
+    except OSError:
+        return []
+    found = []
+    for thread in threads:
+        try:
+            found.extend(_read_small(f"{PROC}/{pid}/task/{thread}/children", 1 << 16).decode().split())
+        except OSError:
+            continue
+    return found
+
+
+_HAS_CHILDREN_FILES = os.path.exists(f"/proc/self/task/{os.getpid()}/children")
+
+
+def _read_small(path, size=8192):
     """The bytes of a small /proc file."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        return os.read(fd, 8192)
+        return os.read(fd, size)
     finally:
         os.close(fd)
 
@@ -415,7 +449,8 @@ def tree_cpu_seconds(root, with_orphans=False):
     process that left the worker's tree still ran the worker's code.
     Returns None where there is no /proc (macOS): the caller then has no per-process CPU time.
     """
-    table = _processes()
+    # The orphans are this process's children (it is their subreaper), the worker is one too.
+    table = _processes(under={os.getpid()} if with_orphans else {root})
     if not table:
         return None
     roots = {root} | (orphans(table) if with_orphans else set())
@@ -431,7 +466,7 @@ def tree_usage(root):
     The CPU seconds are ``tree_cpu_seconds(root)``'s; the peak is the largest of the processes' own
     peaks (VmHWM), a bound of what one process held at once, not their sum.
     """
-    table = _processes()
+    table = _processes(under={root})
     family = ({root} | descendants(root, table)) & table.keys()
     return sum(table[pid][2] for pid in family), max((_peak_rss(pid) for pid in family), default=0)
 
