@@ -18,6 +18,7 @@ a function that takes ``rng`` can be called with a seeded generator.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ _HEADER = struct.Struct(">I")
 # No test sends or expects more than a few MB; this bounds what a reply can make the grader allocate.
 MAX_FRAME_BYTES = 256 << 20
 _ARRAY_KINDS = "biufcUS"  # bool, integers, floats, complex, strings: data, never objects
+_ALIGN = 8  # bytes: where each array starts in a payload, so that it can be used in place
 
 
 class CodecError(ValueError):
@@ -51,26 +53,50 @@ class Callback:
 
 def encode(message):
     """Bytes of one frame holding ``message``."""
+    return b"".join(encode_parts(message))
+
+
+def encode_parts(message):
+    """One frame holding ``message`` as buffers to write in turn: the arrays' own memory, not copies.
+
+    The header is padded so that every array starts at a multiple of 8 bytes of the payload,
+    where the receiver can use it in place (``decode``).
+    """
     arrays = []
     tree = _to_json(message, arrays)
     layout, blobs, offset = [], [], 0
     for array in arrays:
-        blob = np.ascontiguousarray(array).tobytes()
-        layout.append([array.dtype.str, list(array.shape), offset, len(blob)])
+        blob = np.ascontiguousarray(array).reshape(-1).view(np.uint8)
+        layout.append([array.dtype.str, list(array.shape), offset, blob.nbytes])
         blobs.append(blob)
-        offset += len(blob)
+        padding = -blob.nbytes % _ALIGN
+        if padding:
+            blobs.append(bytes(padding))
+        offset += blob.nbytes + padding
     header = json.dumps({"message": tree, "arrays": layout}, allow_nan=True).encode()
-    payload = b"".join([_HEADER.pack(len(header)), header, *blobs])
-    return _LENGTH.pack(len(payload)) + payload
+    header += b" " * (-(_HEADER.size + len(header)) % _ALIGN)  # JSON allows trailing spaces
+    length = _HEADER.size + len(header) + offset
+    return [_LENGTH.pack(length) + _HEADER.pack(len(header)) + header, *blobs]
+
+
+def check(value):
+    """Raise ``CodecError`` unless ``value`` can cross the boundary (``encode`` would accept it)."""
+    _to_json(value, [])
 
 
 def decode(payload):
-    """The message in one frame's payload (without its length prefix)."""
+    """The message in one frame's payload (without its length prefix).
+
+    From a ``bytearray`` the arrays are views of it (each in its own bytes: the header's
+    places may not overlap), from ``bytes`` copies, so that every array is writable.
+    """
     try:
         (size,) = _HEADER.unpack_from(payload)
-        header = json.loads(payload[_HEADER.size:_HEADER.size + size])
+        header = json.loads(bytes(memoryview(payload)[_HEADER.size:_HEADER.size + size]))
         body = memoryview(payload)[_HEADER.size + size:]
-        arrays = [_array(body, *entry) for entry in header["arrays"]]
+        entries = header["arrays"]
+        _check_apart(entries)
+        arrays = [_array(body, *entry) for entry in entries]
         return _from_json(header["message"], arrays)
     except CodecError:
         raise
@@ -78,18 +104,31 @@ def decode(payload):
         raise CodecError(f"malformed frame: {exc}") from exc
 
 
+def _check_apart(entries):
+    """Refuse arrays whose bytes overlap: in place, one would change when another is written."""
+    end = 0
+    for _, _, offset, nbytes in sorted(((e[0], e[1], int(e[2]), int(e[3])) for e in entries), key=lambda e: e[2]):
+        if offset < end:
+            raise CodecError("two arrays share bytes")
+        end = offset + nbytes
+
+
 def _array(body, dtype, shape, offset, nbytes):
     dtype = np.dtype(dtype)
     if dtype.hasobject or dtype.fields is not None or dtype.kind not in _ARRAY_KINDS:
         raise CodecError(f"arrays of dtype {dtype} cannot cross the boundary")
     shape = tuple(int(n) for n in shape)
-    if min(shape, default=0) < 0 or int(np.prod(shape)) * dtype.itemsize != nbytes or offset + nbytes > len(body):
+    offset, nbytes = int(offset), int(nbytes)
+    count = math.prod(shape)  # not np.prod: this runs for every array of every reply
+    if min(shape, default=0) < 0 or offset < 0 or count * dtype.itemsize != nbytes or offset + nbytes > len(body):
         raise CodecError("an array's size does not match its bytes")
-    return np.frombuffer(body, dtype=dtype, count=int(np.prod(shape)), offset=offset).reshape(shape).copy()
+    array = np.frombuffer(body, dtype=dtype, count=count, offset=offset).reshape(shape)
+    return array if array.flags.writeable and array.flags.aligned else array.copy()
 
 
 def write_frame(stream, message):
-    stream.write(encode(message))
+    for part in encode_parts(message):
+        stream.write(part)
     stream.flush()
 
 

@@ -7,7 +7,7 @@ import struct
 import numpy as np
 import pytest
 
-from autograder.worker.codec import Callback, CodecError, Handle, decode, encode, read_frame
+from autograder.worker.codec import Callback, CodecError, Handle, decode, encode, encode_parts, read_frame
 
 
 def _round_trip(value):
@@ -66,3 +66,35 @@ def test_a_malformed_or_truncated_frame_is_an_error():
         decode(b"not an npz archive")
     with pytest.raises(EOFError):
         read_frame(io.BytesIO(frame[:-5]))
+
+
+def _forged(arrays, body):
+    """A payload whose header places the arrays as given, over ``body``."""
+    header = json.dumps({"message": [{"__array__": i, "scalar": False} for i in range(len(arrays))],
+                         "arrays": arrays}).encode()
+    header += b" " * (-(4 + len(header)) % 8)
+    return bytearray(struct.pack(">I", len(header)) + header + body)
+
+
+def test_arrays_are_sent_from_their_own_memory_and_received_in_place():
+    x = np.arange(12.0).reshape(3, 4)
+    parts = encode_parts({"x": x, "mask": np.array([True, False, True]), "y": np.arange(3, dtype=np.int8)})
+    assert any(isinstance(p, np.ndarray) and np.shares_memory(p, x) for p in parts)  # not copied to send
+    payload = bytearray(b"".join(parts)[8:])
+    back = decode(payload)
+    for name in ("x", "mask", "y"):
+        array = back[name]
+        assert array.flags.writeable and array.flags.aligned
+        assert np.shares_memory(array, np.frombuffer(payload, np.uint8))  # a view of what was read
+    assert np.array_equal(back["x"], x) and back["mask"].tolist() == [True, False, True]
+    back["y"][:] = 7  # each array has bytes of its own
+    assert np.array_equal(back["x"], x) and back["mask"].tolist() == [True, False, True]
+    from_bytes = decode(bytes(payload))["x"]
+    assert from_bytes.flags.writeable and np.array_equal(from_bytes, x)  # copied out of read-only bytes
+
+
+def test_arrays_whose_bytes_overlap_are_refused():
+    body = np.arange(4.0).tobytes()
+    assert len(decode(_forged([["<f8", [2], 0, 16], ["<f8", [2], 16, 16]], body))) == 2
+    with pytest.raises(CodecError, match="share bytes"):
+        decode(_forged([["<f8", [2], 0, 16], ["<f8", [2], 8, 16]], body))

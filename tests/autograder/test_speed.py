@@ -26,6 +26,13 @@ def burns(seconds):
     while time.process_time() < end:
         pass
 
+calls = []
+
+def doubles_in_place(x):
+    calls.append(x.copy())
+    x *= 2
+    return x
+
 def burns_in_a_child(seconds):
     import os
     pid = os.fork()
@@ -47,16 +54,35 @@ def module(tmp_path):
 
 def test_cpu_time_counts_the_work_not_the_waiting(module):
     session, student = module
-    slept, _ = timing._cpu_per_call(session, lambda timeout: student.sleeps(0.3, _timeout=timeout), 5, 1)
-    burnt, _ = timing._cpu_per_call(session, lambda timeout: student.burns(0.3, _timeout=timeout), 5, 1)
+    slept, _ = timing._cpu_per_call(session, lambda timeout, repeat: student.sleeps(0.3, _timeout=timeout), 5, 1)
+    burnt, _ = timing._cpu_per_call(session, lambda timeout, repeat: student.burns(0.3, _timeout=timeout), 5, 1)
     assert slept < 0.05
     assert 0.25 < burnt < 0.6
 
 
 def test_cpu_time_of_a_child_process_is_counted(module):
     session, student = module
-    burnt, _ = timing._cpu_per_call(session, lambda timeout: student.burns_in_a_child(0.3, _timeout=timeout), 5, 1)
+    burnt, _ = timing._cpu_per_call(session, lambda timeout, repeat: student.burns_in_a_child(0.3, _timeout=timeout),
+                                    5, 1)
     assert burnt > 0.25
+
+
+def test_repeated_calls_run_in_one_request_each_on_a_fresh_copy_of_the_input(module):
+    session, student = module
+    assert student.doubles_in_place(np.arange(3.0), _repeat=4).tolist() == [0.0, 2.0, 4.0]
+    assert [x.tolist() for x in student.calls] == [[0.0, 1.0, 2.0]] * 4  # four calls, none saw another's change
+
+
+def test_a_speed_measure_sends_its_input_twice_however_many_calls_it_needs(module, monkeypatch):
+    session, student = module
+    requests = []
+    original = session.request
+    monkeypatch.setattr(session, "request", lambda message, **kw: requests.append(message) or original(message, **kw))
+    seconds, _ = timing._cpu_per_call(
+        session, lambda timeout, repeat: student.burns(0.004, _timeout=timeout, _repeat=repeat), 5, 30)
+    calls = [m for m in requests if m.get("op") == "call"]
+    assert len(calls) <= 3 and sum(m.get("repeat", 1) for m in calls) >= 20  # 0.1 s at 4 ms a call
+    assert 0.003 < seconds < 0.02
 
 
 def _speed_outcomes(result):
