@@ -143,7 +143,7 @@ def _cpu_per_call(session, call, timeout, max_calls, at_least=1, best=False):
 
     Calls again until ``MIN_MEASURED_SECONDS`` of CPU time is measured or ``max_calls`` is
     reached. After the first, the calls the measure still needs go in one request (``_repeat``),
-    so the input crosses the channel twice rather than once per call. ``best`` gives the least
+    so the input crosses the channel two or three times rather than once per call. ``best`` gives the least
     of single calls (each long enough, each a request of its own) instead of the mean.
     """
     used, calls, result, least = 0.0, 0, None, float("inf")
@@ -161,11 +161,12 @@ def _cpu_per_call(session, call, timeout, max_calls, at_least=1, best=False):
 
 
 def _calls_needed(used, calls, max_calls):
-    """How many more calls reach ``MIN_MEASURED_SECONDS`` at the rate so far (all that are left if none was seen)."""
+    """How many more calls reach ``MIN_MEASURED_SECONDS`` at the rate so far, with half as many again to spare
+    (/proc counts in 10 ms ticks, so a first short call's rate is rough); all that are left if none was seen."""
     left = max_calls - calls
     if used <= 0:  # below /proc's resolution so far
         return left
-    return max(1, min(left, math.ceil((MIN_MEASURED_SECONDS - used) / (used / calls))))
+    return max(1, min(left, math.ceil(1.5 * (MIN_MEASURED_SECONDS - used) / (used / calls))))
 
 
 def _digest(call_input, cls):
