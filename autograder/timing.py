@@ -143,8 +143,9 @@ def _cpu_per_call(session, call, timeout, max_calls, at_least=1, best=False):
 
     Calls again until ``MIN_MEASURED_SECONDS`` of CPU time is measured or ``max_calls`` is
     reached. After the first, the calls the measure still needs go in one request (``_repeat``),
-    so the input crosses the channel two or three times rather than once per call. ``best`` gives the least
-    of single calls (each long enough, each a request of its own) instead of the mean.
+    so the input crosses the channel two or three times rather than once per call. ``best``
+    gives the least of single calls (each long enough, each a request of its own) instead of
+    the mean.
     """
     used, calls, result, least = 0.0, 0, None, float("inf")
     while calls < max_calls and (calls < at_least or used < MIN_MEASURED_SECONDS):

@@ -107,7 +107,7 @@ def decode(payload):
 def _check_apart(entries):
     """Refuse arrays whose bytes overlap: in place, one would change when another is written."""
     end = 0
-    for _, _, offset, nbytes in sorted(((e[0], e[1], int(e[2]), int(e[3])) for e in entries), key=lambda e: e[2]):
+    for offset, nbytes in sorted((int(entry[2]), int(entry[3])) for entry in entries):
         if offset < end:
             raise CodecError("two arrays share bytes")
         end = offset + nbytes
