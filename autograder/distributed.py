@@ -20,6 +20,7 @@ import socket
 import sys
 import threading
 import uuid
+from concurrent.futures import CancelledError  # Dask's, not asyncio's
 from pathlib import Path
 
 from autograder.errors import RunError
@@ -67,7 +68,11 @@ def run_on_cluster(todo, grade, failed, address, require_sandbox=False):
         futures = {client.submit(_grade_on_worker, grade, submission, version, pure=False, retries=RETRIES,
                                  key=f"autograder-{batch}-{safe_name(submission.student)}"): submission
                    for submission in todo}
-        for future in as_completed(list(futures), loop=client.loop):
+        completed = as_completed(list(futures), loop=client.loop)
+        for future in completed:
+            if future.status == "lost":  # its result was on a worker that died since: the scheduler computes it again
+                completed.add(future)
+                continue
             yield _outcome(future, futures.pop(future), failed, address)
             future.release()
     finally:
@@ -177,16 +182,19 @@ def _other_version(theirs, ours):
 
 
 def _outcome(future, submission, failed, address):
-    """The task's result, its grader error if it failed for good, or an error for the whole batch if it was lost."""
+    """The task's result, its grader error if it failed for good, or an error for the whole batch if it was lost.
+
+    ``result()`` rather than the status: a result lost with its worker between the two is computed again and waited for.
+    """
     from distributed import KilledWorker
 
-    if future.status == "finished":
+    try:
         return future.result()
-    if future.status == "error":
-        exc = future.exception()
-        if isinstance(exc, KilledWorker):
-            exc = RunError("every Dask worker that graded this submission died (out of memory, or killed); "
-                           "grade it again, or look at it by hand")
+    except CancelledError as exc:  # the client's connection to the scheduler was lost, and with it every task
+        raise RunError(f"lost the Dask scheduler at {address} ({getattr(exc, 'reason', 'task cancelled')}); "
+                       "results graded so far are kept, run again to resume") from None
+    except KilledWorker:
+        return failed(submission, RunError("every Dask worker that graded this submission died (out of memory, "
+                                           "or killed); grade it again, or look at it by hand"))
+    except Exception as exc:  # noqa: BLE001 - the task's own error, raised where it ran
         return failed(submission, exc)
-    raise RunError(f"lost the Dask scheduler at {address} (task {future.status}); "
-                   "results graded so far are kept, run again to resume")

@@ -18,7 +18,7 @@ from autograder.batch import grade_batch
 from autograder.discover import SubmissionFolder
 from autograder.errors import RunError
 from autograder.results import SubmissionResult
-from tests.autograder.pool_helpers import fake_failure, fake_grade
+from tests.autograder.pool_helpers import counted_grade, fake_failure, fake_grade
 from tests.notebooks import RELEASE, ROOT
 
 DASK = Path(sys.executable).with_name("dask")
@@ -53,13 +53,24 @@ class _Cluster:
                     "--scheduler-file", self.scheduler_file)
         address = self._scheduler_address()
         for index in range(workers):
-            name = f"worker{index}"
-            self._spawn(name, worker_env, "worker", "--scheduler-file", self.scheduler_file, "--nthreads", "1",
-                        "--no-nanny", "--no-dashboard", "--name", name, "--local-directory", self.folder / name)
+            self.add_worker(f"worker{index}", worker_env)
         self.client = Client(address, timeout=30, set_as_default=False)
         if workers:
             self.client.wait_for_workers(workers, timeout=90)
         return address
+
+    def add_worker(self, name, env=None):
+        self._spawn(name, env, "worker", "--scheduler-file", self.scheduler_file, "--nthreads", "1",
+                    "--no-nanny", "--no-dashboard", "--name", name, "--local-directory", self.folder / name)
+
+    def wait_for_the_end_of(self, name):
+        """Wait until the worker ``name`` has ended and the scheduler has let it go."""
+        self.processes[name].wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while any(w["name"] == name for w in self.client.scheduler_info()["workers"].values()):
+            assert time.monotonic() < deadline, f"the scheduler still lists {name}"
+            time.sleep(0.05)
+        time.sleep(0.5)  # for the scheduler's word of what the worker held to reach every client
 
     def kill_a_busy_worker(self):
         """SIGKILL a worker that holds a task, with its process group; the keys it held."""
@@ -171,6 +182,25 @@ def test_a_submission_that_kills_its_dask_worker_is_its_own_grader_error_and_cos
     assert killer["status"] == "grader_error"
     assert "every Dask worker that graded this submission died" in killer["error"]
     assert {r["status"] for r in statuses.values()} == {"graded"}
+
+
+def test_a_result_lost_with_its_worker_before_the_client_took_it_is_graded_again(tmp_path, cluster):
+    # One worker grades amy, ben and killer in turn; the client takes amy's result, then waits while killer
+    # kills the worker, which still holds ben's result: ben is graded again on a new worker, not an error.
+    stand_ins = {"PYTHONPATH": str(ROOT)}
+    address = cluster.start(workers=1, worker_env=stand_ins, scheduler_env={
+        **stand_ins, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"})
+    students = ["amy", "ben", "killer"]
+    todo = [SubmissionFolder(name, tmp_path / name) for name in students]
+    for submission in todo:
+        submission.folder.mkdir()
+    results = distributed.run_on_cluster(todo, counted_grade, fake_failure, address)
+    first = next(results)
+    cluster.wait_for_the_end_of("worker0")
+    cluster.add_worker("worker1", stand_ins)
+    statuses = {r["student"]: r["status"] for r in [first, *results]}
+    assert statuses == {"amy": "graded", "ben": "graded", "killer": "grader_error"}
+    assert (tmp_path / "ben" / "gradings").read_text() == "graded\n" * 2  # its first result was lost
 
 
 @pytest.mark.slow
