@@ -103,16 +103,20 @@ def test_each_student_fetches_feedback_for_every_notebook_submitted(round_trip):
         "ada": sorted(NOTEBOOKS), "bea": sorted(NOTEBOOKS)}
 
 
-def test_the_fetched_feedback_shows_the_kits_message_for_each_wrong_answer(round_trip):
-    from autograder.pipeline import grade_submission
+def test_the_fetched_feedback_and_the_gradebook_say_what_the_batch_grader_says(round_trip, tmp_path):
+    from autograder.batch import grade_batch
 
     course, pages = round_trip["course"], round_trip["feedback"]["ada"]
-    result = grade_submission(course.root / "submitted" / "ada" / ASSIGNMENT, ASSIGNMENT, student="ada")
-    wrong = [test for test in result.tests if test.status != "passed"]
+    results = {r.student: r for r in grade_batch([course.root / "submitted"], tmp_path, jobs=2, progress=False)}
+    assert {r.assignment for r in results.values()} == {ASSIGNMENT}  # inferred from nbgrader's layout
+    wrong = [test for test in results["ada"].tests if test.status != "passed"]
     assert wrong, "the buggy example passed every test: it proves nothing here"
     assert [t.id for t in wrong if t.message not in pages[t.notebook]] == []
-    # nbgrader's gradebook holds the kit's scores too.
-    assert course.grade_cell_scores("ada") == {key: pytest.approx(score) for key, (score, _) in result.cells().items()}
+    # nbgrader's gradebook holds the kit's scores, cell by cell.
+    for student, result in results.items():
+        assert course.grade_cell_scores(student) == {
+            key: pytest.approx(score) for key, (score, _) in result.cells().items()}, student
+    assert 0 < results["ada"].score < results["ada"].max_score and results["bea"].score == 0
     blank = round_trip["feedback"]["bea"]["perceptron.ipynb"]
     assert "your code raised NotImplementedError (cell perceptron.ipynb:predict_binary" in blank
 

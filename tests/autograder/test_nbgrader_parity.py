@@ -1,4 +1,7 @@
-"""nbgrader autograde, routed through the kit's engine, records the batch grader's scores, cell by cell."""
+"""nbgrader autograde, routed through the kit's engine, records the batch grader's scores, cell by cell.
+
+Assignment 1 here; assignment 0's course, through the exchange, in tests/test_nbgrader_exchange.py.
+"""
 import html
 
 import pytest
@@ -82,32 +85,3 @@ def test_feedback_holds_no_hidden_test_code(course):
         text = html.unescape(page.read_text())
         assert "BEGIN HIDDEN TESTS" not in text and "hidden_tests" not in text
         assert [line for line in hidden_lines if line in text] == []
-
-
-# -- assignment 0: the same parity, for the warm-up ----------------------------------------------
-@pytest.fixture(scope="module")
-def course0(tmp_path_factory):
-    """A course of assignment 0 with the reference and the blank release handed in, autograded."""
-    from scripts.paste_solutions import write_reference_submission
-    from scripts.release import ROOT, generate_release
-
-    release = generate_release("assignment0", tmp_path_factory.mktemp("release0"))
-    reference = write_reference_submission(tmp_path_factory.mktemp("ada0") / "ada", release_dir=release,
-                                           solutions_dir=ROOT / "solutions" / "assignment0")
-    course = Course(tmp_path_factory.mktemp("course0") / "course", "assignment0")
-    course.nbgrader("generate_assignment", "assignment0", "--force")
-    for student, folder in (("ada", reference), ("blank", release)):
-        course.submit(student, folder)
-    course.nbgrader("autograde", "assignment0", "--create", "--force")
-    return course
-
-
-def test_assignment0_is_scored_alike_by_nbgrader_and_the_batch_grader(course0, tmp_path):
-    results = grade_batch([course0.root / "submitted"], tmp_path / "out", jobs=2, progress=False)
-    assert {r.assignment for r in results} == {"assignment0"}  # inferred from nbgrader's layout
-    for result in results:
-        ours = result.cells()
-        assert {key: pytest.approx(score) for key, (score, _) in ours.items()} == \
-            course0.grade_cell_scores(result.student)
-    totals = {r.student: (r.score, r.max_score) for r in results}
-    assert totals["ada"][0] == totals["ada"][1] > 0 and totals["blank"][0] == 0
