@@ -32,15 +32,20 @@ SORT = 'nearest = np.argsort(dists[i], kind="stable")[:k]'
 # The reference's vote: a partial sort of all rows at once, ties among equally distant examples
 # broken by index as a stable sort would. The vote entries below edit the per-row loop above
 # (the classic stable-sort version, itself an alternative) put in its place.
-PARTIAL_SORT_VOTE = """        # The k-th smallest distance of each row, by a partial sort: O(num_train), not O(num_train log num_train).
-        kth = np.partition(dists, k - 1, axis=1)[:, k - 1:k]            # (num_test, 1)
-        closer = dists < kth
-        # Among training examples exactly as far as the k-th, those of smallest index fill the k places,
-        # as a stable sort would choose: the answer does not depend on the algorithm.
-        tied = dists == kth
-        room = k - closer.sum(axis=1, keepdims=True)                      # (num_test, 1)
-        nearest = closer | (tied & (np.cumsum(tied, axis=1) <= room))     # exactly k per row
-        labels = np.broadcast_to(self.y_train, dists.shape)[nearest].reshape(num_test, k)
+PARTIAL_SORT_VOTE = """        # The k-th smallest distance of each row, by a partial sort: O(num_train), not O(num_train log num_train)
+        # (for k = 1 the row's minimum; fmin, like partition, passes over a nan).
+        kth = (np.partition(dists, k - 1, axis=1)[:, k - 1:k] if k > 1
+               else np.fmin.reduce(dists, axis=1, keepdims=True))          # (num_test, 1)
+        nearest = dists <= kth                                              # at least k per row
+        # Rows with more than k: training examples exactly as far as the k-th. Those of smallest index
+        # fill the k places, as a stable sort would choose: the answer does not depend on the algorithm.
+        crowded = np.flatnonzero(nearest.sum(axis=1) > k)
+        if crowded.size:
+            rows, limit = dists[crowded], kth[crowded]
+            tied = rows == limit
+            room = k - (rows < limit).sum(axis=1, keepdims=True)
+            nearest[crowded] = (rows < limit) | (tied & (np.cumsum(tied, axis=1) <= room))  # exactly k
+        labels = self.y_train[np.nonzero(nearest)[1]].reshape(num_test, k)  # row by row, in index order
         num_classes = int(self.y_train.max()) + 1
         votes = (labels[:, :, None] == np.arange(num_classes)).sum(axis=1)  # (num_test, C)
         # argmax returns the first maximum: a tied vote goes to the smallest label.
@@ -296,6 +301,9 @@ ALTERNATIVES = [
                 new=in_vote_loop(SORT, "nearest = np.argsort(dists[i])[:k]")),
     Alternative("vote_argpartition_and_bincount", NB, CLS, old=PARTIAL_SORT_VOTE,
                 new=in_vote_loop(SORT, "nearest = np.argpartition(dists[i], k - 1)[:k]")),
+    # The same freedom in the reference's partial sort: of training examples as far as the k-th, the last.
+    Alternative("vote_partial_sort_ties_at_the_kth_to_the_largest_index", NB, CLS,
+                old="(np.cumsum(tied, axis=1) <= room)", new="(np.cumsum(tied[:, ::-1], axis=1)[:, ::-1] <= room)"),
     Alternative("vote_counter_smallest_of_the_tied", NB, CLS, old=PARTIAL_SORT_VOTE,
                 new=in_vote_loop(VOTE_LINES, "            from collections import Counter\n"
                     "            counts = Counter(self.y_train[nearest].tolist())\n"
