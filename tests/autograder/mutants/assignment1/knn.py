@@ -42,9 +42,9 @@ PARTIAL_SORT_VOTE = """        # The k-th smallest distance of each row, by a pa
         crowded = np.flatnonzero(nearest.sum(axis=1) > k)
         if crowded.size:
             rows, limit = dists[crowded], kth[crowded]
-            tied = rows == limit
-            room = k - (rows < limit).sum(axis=1, keepdims=True)
-            nearest[crowded] = (rows < limit) | (tied & (np.cumsum(tied, axis=1) <= room))  # exactly k
+            closer, tied = rows < limit, rows == limit
+            room = k - closer.sum(axis=1, keepdims=True)
+            nearest[crowded] = closer | (tied & (np.cumsum(tied, axis=1) <= room))  # exactly k
         labels = self.y_train[np.nonzero(nearest)[1]].reshape(num_test, k)  # row by row, in index order
         num_classes = int(self.y_train.max()) + 1
         votes = (labels[:, :, None] == np.arange(num_classes)).sum(axis=1)  # (num_test, C)
