@@ -96,7 +96,7 @@ def main(argv=None):
         import torch
     except ImportError:
         print(f"{'TwoLayerNet.loss forward and backward':<44} PyTorch is not installed: not measured "
-              "(pip install torch to compare)")
+              "(pip install -e '.[bench]' to compare)")
         return 0
     torch.set_num_threads(max(pool.get("num_threads", 1) for pool in threadpool_info()) or 1)
     params = {name: torch.tensor(value, requires_grad=True) for name, value in net.params.items()}
