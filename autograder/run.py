@@ -254,12 +254,7 @@ class Worker:
             kill_user(self.workspace.uid)
         self.process.wait()
         _LIVE_WORKERS.discard(self.process.pid)
-        for pid in family:  # reap those that became this process's children (see become_subreaper)
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass  # not ours: its own parent reaps it
-        _wait_gone(family)
+        _reap(family)
         for stream in (self.process.stdin, self.process.stdout):
             try:
                 stream.close()
@@ -429,6 +424,30 @@ def _wait_gone(pids, seconds=5.0):
             except OSError:
                 break
             time.sleep(0.005)
+
+
+def _reap(family, seconds=5.0):
+    """Wait for the killed ``family`` to die, then kill and reap every leftover handed to this process.
+
+    A process whose parent is killed becomes this subreaper's child only once that parent has
+    died, so leftovers are looked for again after each round of deaths until none is left;
+    reaped at once, they would be missed and stay as zombies, counted as orphans later.
+    """
+    deadline = time.monotonic() + seconds
+    pending = set(family)
+    while pending and time.monotonic() < deadline:
+        _wait_gone(pending, deadline - time.monotonic())  # each dead or a zombie: its children handed over
+        for pid in pending:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass  # not ours: its own parent reaps it
+        pending = orphans()
+        for pid in pending:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def tree_cpu_seconds(root, with_orphans=False):

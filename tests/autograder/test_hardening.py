@@ -271,6 +271,46 @@ def test_without_proc_the_grader_still_grades(tmp_path, monkeypatch):
         assert session.worker.cpu_seconds() == 0.0
 
 
+# A daemon tree three levels deep: every process forks two children that start a session of
+# their own, and all of them sleep. Killed in whatever order, each orphan is handed to the grader
+# (its subreaper) only once its parent has died.
+DAEMON_TREE = '''
+import os, time
+def _grow(levels):
+    for _ in range(2 if levels else 0):
+        if os.fork() == 0:
+            os.setsid()
+            _grow(levels - 1)
+            os._exit(0)
+    time.sleep(120)
+
+def start():
+    if os.fork() == 0:
+        os.setsid()
+        _grow(3)
+        os._exit(0)
+    return 15
+'''
+
+
+def _children_left():
+    """Pids of this process's children that are zombies or in a session of another worker's."""
+    zombies = {pid for pid, (ppid, _, _) in run._processes().items() if ppid == os.getpid()
+               and (Path("/proc") / str(pid) / "stat").read_text().rsplit(") ", 1)[-1][:1] == "Z"}
+    return zombies | run.orphans()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
+def test_a_tree_of_daemons_is_killed_and_reaped_to_the_last_process(tmp_path):
+    run.become_subreaper()  # as every grading process is
+    before = _children_left()
+    for isolation in (None, Isolation("rlimits", ("forced by a test",))):
+        with StudentSession(tmp_path, isolation=isolation) as session:
+            assert _module(session, DAEMON_TREE).start() == 15
+            time.sleep(0.5)  # the whole tree has started
+        assert _children_left() - before == set()  # neither running nor left as zombies
+
+
 # -- reading ---------------------------------------------------------------------------
 
 def _notebook_bytes():
