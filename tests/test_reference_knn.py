@@ -190,6 +190,33 @@ def test_sklearn_oracle_follows_the_same_tie_rule(k):
     assert clf.predict(X_test).tolist() == [TIE_EXPECTED[k]]
 
 
+def stable_sort_vote(dists, y_train, k):
+    """The vote by its definition: a stable full sort of each row, then the most common label (smallest on a tie)."""
+    labels = y_train[np.argsort(dists, axis=1, kind="stable")[:, :k]]
+    return np.array([np.argmax(np.bincount(row, minlength=y_train.max() + 1)) for row in labels], dtype=np.int64)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_predict_labels_picks_the_k_a_stable_sort_picks_among_many_equal_distances(knn, seed):
+    # Few distinct distances: many training examples as far as the k-th nearest, in every row.
+    # nan where a student's distances have one: farther than any distance, as a sort puts it.
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        num_test, num_train = rng.integers(1, 12), rng.integers(1, 90)
+        k = int(rng.integers(1, num_train + 1))
+        dists = rng.integers(0, rng.integers(1, 12), size=(num_test, num_train)).astype(float)
+        if seed % 2:
+            dists[rng.random(dists.shape) < 0.3] = np.nan
+        y_train = rng.integers(0, 5, size=num_train)
+        pred = trained(knn, np.zeros((num_train, 1)), y_train).predict_labels(dists, k=k)
+        assert np.array_equal(pred, stable_sort_vote(dists, y_train, k)), (num_test, num_train, k)
+
+
+def test_predict_labels_of_no_test_examples_is_empty(knn):
+    pred = trained(knn, np.zeros((5, 1)), np.arange(5)).predict_labels(np.zeros((0, 5)), k=3)
+    assert pred.shape == (0,) and pred.dtype == np.int64
+
+
 def test_predict_labels_returns_int64_labels_one_per_test_row(knn):
     X_test, X_train = random_points(4, 7, 12, 3)
     pred = trained(knn, X_train, np.arange(12) % 4).predict_labels(cdist(X_test, X_train), k=3)

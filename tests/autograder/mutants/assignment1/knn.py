@@ -1,5 +1,8 @@
 """Wrong and alternative implementations of knn.ipynb."""
+import nbformat
+
 from tests.autograder.mutants import Alternative, Mutant
+from tests.notebooks import SOLUTIONS
 
 NB = "knn"
 CLS = "knn_class"
@@ -29,28 +32,19 @@ VOTE_LOOP = """        for i in range(num_test):
             nearest = np.argsort(dists[i], kind="stable")[:k]
 """ + VOTE_LINES
 SORT = 'nearest = np.argsort(dists[i], kind="stable")[:k]'
-# The reference's vote: a partial sort of all rows at once, ties among equally distant examples
-# broken by index as a stable sort would. The vote entries below edit the per-row loop above
-# (the classic stable-sort version, itself an alternative) put in its place.
-PARTIAL_SORT_VOTE = """        # The k-th smallest distance of each row, by a partial sort: O(num_train), not O(num_train log num_train)
-        # (for k = 1 the row's minimum; fmin, like partition, passes over a nan).
-        kth = (np.partition(dists, k - 1, axis=1)[:, k - 1:k] if k > 1
-               else np.fmin.reduce(dists, axis=1, keepdims=True))          # (num_test, 1)
-        nearest = dists <= kth                                              # at least k per row
-        # Rows with more than k: training examples exactly as far as the k-th. Those of smallest index
-        # fill the k places, as a stable sort would choose: the answer does not depend on the algorithm.
-        crowded = np.flatnonzero(nearest.sum(axis=1) > k)
-        if crowded.size:
-            rows, limit = dists[crowded], kth[crowded]
-            closer, tied = rows < limit, rows == limit
-            room = k - closer.sum(axis=1, keepdims=True)
-            nearest[crowded] = closer | (tied & (np.cumsum(tied, axis=1) <= room))  # exactly k
-        labels = self.y_train[np.nonzero(nearest)[1]].reshape(num_test, k)  # row by row, in index order
-        num_classes = int(self.y_train.max()) + 1
-        votes = (labels[:, :, None] == np.arange(num_classes)).sum(axis=1)  # (num_test, C)
-        # argmax returns the first maximum: a tied vote goes to the smallest label.
-        y_pred[:] = np.argmax(votes, axis=1)
-"""
+# The reference's vote, read from the solution so that the entries below follow it: a bound on the
+# k-th distance, then a stable sort of the few distances under it, ties among equally distant
+# examples broken by index. The vote entries below edit the per-row loop above (the classic
+# stable-sort version, itself an alternative) put in its place.
+def _reference_vote():
+    """The solution lines of the reference's predict_labels, as its class cell has them."""
+    source = (SOLUTIONS / "knn.ipynb").read_text()
+    cell = next(cell.source for cell in nbformat.reads(source, as_version=4).cells if "def predict_labels" in cell.source)
+    body = cell[cell.index("### BEGIN SOLUTION\n", cell.index("def predict_labels")):]
+    return body[len("### BEGIN SOLUTION\n"):body.index("        ### END SOLUTION")]
+
+
+PARTIAL_SORT_VOTE = _reference_vote()
 
 
 def in_vote_loop(old, new):
@@ -301,9 +295,10 @@ ALTERNATIVES = [
                 new=in_vote_loop(SORT, "nearest = np.argsort(dists[i])[:k]")),
     Alternative("vote_argpartition_and_bincount", NB, CLS, old=PARTIAL_SORT_VOTE,
                 new=in_vote_loop(SORT, "nearest = np.argpartition(dists[i], k - 1)[:k]")),
-    # The same freedom in the reference's partial sort: of training examples as far as the k-th, the last.
+    # The same freedom in the reference's sort of the candidates: of training examples as far as the k-th, the last.
     Alternative("vote_partial_sort_ties_at_the_kth_to_the_largest_index", NB, CLS,
-                old="(np.cumsum(tied, axis=1) <= room)", new="(np.cumsum(tied[:, ::-1], axis=1)[:, ::-1] <= room)"),
+                old='np.argsort(candidates, axis=1, kind="stable")',
+                new="np.lexsort((-candidate_index, candidates), axis=1)"),
     Alternative("vote_counter_smallest_of_the_tied", NB, CLS, old=PARTIAL_SORT_VOTE,
                 new=in_vote_loop(VOTE_LINES, "            from collections import Counter\n"
                     "            counts = Counter(self.y_train[nearest].tolist())\n"
