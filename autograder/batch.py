@@ -27,7 +27,7 @@ from autograder.limits import load_limits
 from autograder.pool import run_pool
 from autograder.reference import infer_assignment, references
 from autograder.results import SubmissionResult
-from autograder.report import gradescope_json, grades_csv, result_json, safe_name, write_atomic
+from autograder.report import gradescope_json, grades_csv, remove_partial_writes, result_json, safe_name, write_atomic
 from autograder.sandbox import dataset_folder, detect
 from autograder.versioning import grader_version, submission_fingerprint
 
@@ -165,6 +165,7 @@ def grade_batch(paths, out, assignment=None, jobs=None, force=False, progress=Tr
     out.mkdir(parents=True, exist_ok=True)
     submissions = find_submissions(paths, assignment)
     with OutputLock(out):
+        remove_partial_writes(out)  # left by a grader killed mid-write: no other is writing now
         run = _grade_locked(submissions, out, assignment, limits.to_dict(), jobs, force, progress, scheduler,
                             require_sandbox)
     run.skipped = _skipped(paths, submissions, assignment)

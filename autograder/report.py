@@ -16,13 +16,16 @@ from pathlib import Path
 from autograder.errors import ReportError
 
 
+PARTIAL_SUFFIX = ".part"  # of write_atomic's temporary files, ``.NAME.RANDOM.part`` beside NAME
+
+
 def write_atomic(path, text):
     """Write ``text`` to ``path`` so that a reader sees the old file or the whole new one."""
     path = Path(path)
     temp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PARTIAL_SUFFIX)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -32,6 +35,25 @@ def write_atomic(path, text):
         if temp is not None:  # a full disk leaves no half-written file behind
             Path(temp).unlink(missing_ok=True)
         raise ReportError(f"cannot write {path}: {exc}") from exc
+
+
+def remove_partial_writes(folder):
+    """Delete the temporary files of writes that never finished (a writer killed mid-write), under ``folder``.
+
+    Only while no writer can be at work there (the caller holds the folder's lock): the
+    whole files they were to replace are kept, and are rewritten or regraded as usual.
+
+    Returns
+    -------
+    list of Path
+        The files deleted.
+    """
+    removed = []
+    for path in Path(folder).rglob(f".*{PARTIAL_SUFFIX}"):
+        if path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 _PLAIN_NAME = re.compile(r"[a-z0-9][a-z0-9_.@-]{0,63}")

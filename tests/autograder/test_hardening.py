@@ -362,6 +362,22 @@ def test_two_graders_never_write_into_the_same_folder_at_once(tmp_path):
             grade_batch([tmp_path / "alice"], tmp_path / "out", progress=False)
 
 
+def test_the_half_written_files_of_a_killed_grader_are_removed_by_the_next_one(tmp_path):
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "knn.ipynb").write_text("{}")
+    out = tmp_path / "out"
+    stale = [out / ".bob.json.k2j4.part", out / "feedback" / ".bob.html.x9.part",
+             out / "gradescope" / "bob" / ".results.json.q1.part"]
+    kept = [out / "bob.json", out / "notes.part", out / "feedback" / "bob.html"]
+    for path in stale + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text('{"student": "bob", "sta')
+    grade_batch([tmp_path / "alice"], out, assignment="assignment1", progress=False)
+    assert [path for path in stale if path.exists()] == []
+    assert all(path.exists() for path in kept)  # whole files, and names write_atomic never makes
+    assert (out / "alice.json").is_file()
+
+
 def test_without_a_sandbox_grading_can_be_refused(tmp_path, monkeypatch):
     (tmp_path / "alice").mkdir()
     (tmp_path / "alice" / "knn.ipynb").write_text("{}")
