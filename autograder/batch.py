@@ -165,7 +165,7 @@ def grade_batch(paths, out, assignment=None, jobs=None, force=False, progress=Tr
     out.mkdir(parents=True, exist_ok=True)
     submissions = find_submissions(paths, assignment)
     with OutputLock(out):
-        remove_partial_writes(out)  # left by a grader killed mid-write: no other is writing now
+        remove_partial_writes(out)  # left by a grader killed mid-write
         run = _grade_locked(submissions, out, assignment, limits.to_dict(), jobs, force, progress, scheduler,
                             require_sandbox)
     run.skipped = _skipped(paths, submissions, assignment)

@@ -5,11 +5,13 @@ HTML feedback and the instructor report live in ``html_report``.
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
 import json
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 
@@ -25,23 +27,34 @@ def write_atomic(path, text):
     temp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PARTIAL_SUFFIX)
+        fd, temp = _locked_temp(path)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp, path)
+            os.replace(temp, path)  # still locked: remove_partial_writes never takes a file being written
     except OSError as exc:
         if temp is not None:  # a full disk leaves no half-written file behind
             Path(temp).unlink(missing_ok=True)
         raise ReportError(f"cannot write {path}: {exc}") from exc
 
 
+def _locked_temp(path):
+    """(fd, name) of a new temporary file beside ``path``, locked (flock) until it is closed."""
+    while True:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PARTIAL_SUFFIX)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_nlink:  # not taken for a leftover between its creation and the lock
+            return fd, temp
+        os.close(fd)
+
+
 def remove_partial_writes(folder):
     """Delete the temporary files of writes that never finished (a writer killed mid-write), under ``folder``.
 
-    Only while no writer can be at work there (the caller holds the folder's lock): the
-    whole files they were to replace are kept, and are rewritten or regraded as usual.
+    A writer at work holds the lock of its temporary file (``write_atomic``), so only the files
+    of writers that died are taken; the whole files they were to replace are kept, and are
+    rewritten or regraded as usual.
 
     Returns
     -------
@@ -50,9 +63,20 @@ def remove_partial_writes(folder):
     """
     removed = []
     for path in Path(folder).rglob(f".*{PARTIAL_SUFFIX}"):
-        if path.is_file() and not path.is_symlink():
-            path.unlink(missing_ok=True)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue  # gone meanwhile, or a symlink
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                continue
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            path.unlink(missing_ok=True)  # while locked: its writer, if any, sees it gone (see _locked_temp)
             removed.append(path)
+        except OSError:
+            continue  # a writer holds it: still being written
+        finally:
+            os.close(fd)
     return removed
 
 

@@ -200,13 +200,16 @@ def stable_sort_vote(dists, y_train, k):
 def test_predict_labels_picks_the_k_a_stable_sort_picks_among_many_equal_distances(knn, seed):
     # Few distinct distances: many training examples as far as the k-th nearest, in every row.
     # nan where a student's distances have one: farther than any distance, as a sort puts it.
+    # A student's distances may be integers too.
     rng = np.random.default_rng(seed)
     for _ in range(40):
         num_test, num_train = rng.integers(1, 12), rng.integers(1, 90)
         k = int(rng.integers(1, num_train + 1))
         dists = rng.integers(0, rng.integers(1, 12), size=(num_test, num_train)).astype(float)
-        if seed % 2:
+        if seed % 3 == 1:
             dists[rng.random(dists.shape) < 0.3] = np.nan
+        elif seed % 3 == 2:  # integers a float64 cannot tell apart: compared as they are
+            dists = dists.astype(np.int64) + 2**53
         y_train = rng.integers(0, 5, size=num_train)
         pred = trained(knn, np.zeros((num_train, 1)), y_train).predict_labels(dists, k=k)
         assert np.array_equal(pred, stable_sort_vote(dists, y_train, k)), (num_test, num_train, k)

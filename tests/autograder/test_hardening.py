@@ -21,7 +21,7 @@ from autograder.errors import GraderError, ReadError
 from autograder.limits import Limits, load_limits
 from autograder.proxy import RemoteObject
 from autograder.read import read_notebook
-from autograder.report import safe_name
+from autograder.report import remove_partial_writes, safe_name, write_atomic
 from autograder.results import SubmissionResult
 from autograder.run import StudentCrash, StudentError, StudentSession, StudentTimeout
 from autograder.sandbox import Isolation, detect
@@ -376,6 +376,19 @@ def test_the_half_written_files_of_a_killed_grader_are_removed_by_the_next_one(t
     assert [path for path in stale if path.exists()] == []
     assert all(path.exists() for path in kept)  # whole files, and names write_atomic never makes
     assert (out / "alice.json").is_file()
+
+
+def test_a_write_in_progress_is_never_taken_for_a_leftover(tmp_path, monkeypatch):
+    removed, real_fsync = [], os.fsync
+
+    def fsync_then_clean(fd):  # another grader starts on the folder while this one writes a page
+        real_fsync(fd)
+        removed.extend(remove_partial_writes(tmp_path))
+
+    monkeypatch.setattr(os, "fsync", fsync_then_clean)
+    write_atomic(tmp_path / "feedback" / "alice.html", "<p>whole</p>")
+    assert removed == []
+    assert (tmp_path / "feedback" / "alice.html").read_text() == "<p>whole</p>"
 
 
 def test_without_a_sandbox_grading_can_be_refused(tmp_path, monkeypatch):

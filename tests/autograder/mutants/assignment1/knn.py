@@ -297,8 +297,8 @@ ALTERNATIVES = [
                 new=in_vote_loop(SORT, "nearest = np.argpartition(dists[i], k - 1)[:k]")),
     # The same freedom in the reference's sort of the candidates: of training examples as far as the k-th, the last.
     Alternative("vote_partial_sort_ties_at_the_kth_to_the_largest_index", NB, CLS,
-                old='np.argsort(candidates, axis=1, kind="stable")',
-                new="np.lexsort((-candidate_index, candidates), axis=1)"),
+                old="order = np.lexsort((dists[rows, cols], rows))",
+                new="order = np.lexsort((-cols, dists[rows, cols], rows))"),
     Alternative("vote_counter_smallest_of_the_tied", NB, CLS, old=PARTIAL_SORT_VOTE,
                 new=in_vote_loop(VOTE_LINES, "            from collections import Counter\n"
                     "            counts = Counter(self.y_train[nearest].tolist())\n"
