@@ -39,17 +39,18 @@ SORT = 'nearest = np.argsort(dists[i], kind="stable")[:k]'
 def _reference_vote():
     """The solution lines of the reference's predict_labels, as its class cell has them."""
     source = (SOLUTIONS / "knn.ipynb").read_text()
-    cell = next(cell.source for cell in nbformat.reads(source, as_version=4).cells if "def predict_labels" in cell.source)
+    cell = next(cell.source for cell in nbformat.reads(source, as_version=4).cells
+                if "def predict_labels" in cell.source)
     body = cell[cell.index("### BEGIN SOLUTION\n", cell.index("def predict_labels")):]
     return body[len("### BEGIN SOLUTION\n"):body.index("        ### END SOLUTION")]
 
 
-PARTIAL_SORT_VOTE = _reference_vote()
+REFERENCE_VOTE = _reference_vote()
 
 
 def in_vote_loop(old, new):
     """The per-row stable-sort vote with ``old`` changed to ``new``, as the ``new`` of an entry whose
-    ``old`` is the reference's ``PARTIAL_SORT_VOTE``."""
+    ``old`` is the reference's ``REFERENCE_VOTE``."""
     assert VOTE_LOOP.count(old) == 1, old
     return VOTE_LOOP.replace(old, new)
 CV_DISTANCES = "dists = classifier.compute_distances_no_loops(X_folds[i])"
@@ -169,19 +170,19 @@ MUTANTS = [
            breaks=(NO,), mistake="calls np.apply_along_axis"),
     # -- predict_labels
     Mutant("vote_tie_to_largest_label", NB, CLS,
-           old=PARTIAL_SORT_VOTE,
+           old=REFERENCE_VOTE,
            new=in_vote_loop(VOTE_LINES, "            votes = np.bincount(self.y_train[nearest])\n"
                "            y_pred[i] = len(votes) - 1 - np.argmax(votes[::-1])\n"),
            breaks=(VOTE,), mistake="largest label"),
     Mutant("vote_tie_to_first_seen", NB, CLS,
-           old=PARTIAL_SORT_VOTE,
+           old=REFERENCE_VOTE,
            new=in_vote_loop(VOTE_LINES, "            from collections import Counter\n"
                "            y_pred[i] = Counter(self.y_train[nearest].tolist()).most_common(1)[0][0]\n"),
            breaks=(VOTE,), mistake="seen first"),
-    Mutant("vote_of_the_farthest", NB, CLS, old=PARTIAL_SORT_VOTE,
+    Mutant("vote_of_the_farthest", NB, CLS, old=REFERENCE_VOTE,
            new=in_vote_loop(SORT, 'nearest = np.argsort(-dists[i], kind="stable")[:k]'),
            breaks=(VOTE,), mistake="farthest"),
-    Mutant("vote_ignores_k", NB, CLS, old=PARTIAL_SORT_VOTE,
+    Mutant("vote_ignores_k", NB, CLS, old=REFERENCE_VOTE,
            new=in_vote_loop(SORT, 'nearest = np.argsort(dists[i], kind="stable")[:1]'),
            breaks=(VOTE,), mistake="k is ignored"),
     # CS231n's starter made y_pred float: right labels, wrong dtype, one check.
@@ -189,12 +190,12 @@ MUTANTS = [
            old="y_pred = np.zeros(num_test, dtype=np.int64)", new="y_pred = np.zeros(num_test)",
            breaks=(VOTE,), mistake="return integer labels"),
     # Sorting the rows of dists in place: the cross-validation's next k votes on sorted rows.
-    Mutant("vote_sorts_dists_in_place", NB, CLS, old=PARTIAL_SORT_VOTE,
+    Mutant("vote_sorts_dists_in_place", NB, CLS, old=REFERENCE_VOTE,
            new=in_vote_loop(SORT, 'order = np.argsort(dists[i], kind="stable")\n'
                "            nearest = order[:k]\n"
                "            dists[i] = dists[i][order]"),
            breaks=(VOTE,), mistake="dists was modified"),
-    Mutant("vote_left_unimplemented", NB, CLS, old=PARTIAL_SORT_VOTE,
+    Mutant("vote_left_unimplemented", NB, CLS, old=REFERENCE_VOTE,
            new=in_vote_loop(SORT, "raise NotImplementedError"),
            breaks=(VOTE,)),
     # -- cross_validate_knn
@@ -266,7 +267,7 @@ ALTERNATIVES = [
                 old="dists[i, j] = np.sqrt(np.sum((X[i] - self.X_train[j]) ** 2))",
                 new="diff = X[i] - self.X_train[j]\n                dists[i, j] = np.dot(diff, diff) ** 0.5"),
     Alternative("vote_with_unique_counts", NB, CLS,
-                old=PARTIAL_SORT_VOTE,
+                old=REFERENCE_VOTE,
                 new=in_vote_loop('nearest = np.argsort(dists[i], kind="stable")[:k]\n' + VOTE_LINES,
                                  "nearest = np.argpartition(dists[i], k - 1)[:k] if k < dists.shape[1] else np.arange(k)\n"
                     "            labels, counts = np.unique(self.y_train[nearest], return_counts=True)\n"
@@ -291,21 +292,21 @@ ALTERNATIVES = [
                 old="float(np.mean(y_pred == y_folds[i]))", new="np.mean(y_pred == y_folds[i])"),
     # The vote: the default (unstable) sort and a partial one pick the same k nearest when no two
     # distances tie; counting with Counter or for all rows at once gives the same smallest-label rule.
-    Alternative("vote_default_argsort", NB, CLS, old=PARTIAL_SORT_VOTE,
+    Alternative("vote_default_argsort", NB, CLS, old=REFERENCE_VOTE,
                 new=in_vote_loop(SORT, "nearest = np.argsort(dists[i])[:k]")),
-    Alternative("vote_argpartition_and_bincount", NB, CLS, old=PARTIAL_SORT_VOTE,
+    Alternative("vote_argpartition_and_bincount", NB, CLS, old=REFERENCE_VOTE,
                 new=in_vote_loop(SORT, "nearest = np.argpartition(dists[i], k - 1)[:k]")),
     # The same freedom in the reference's sort of the candidates: of training examples as far as the k-th, the last.
-    Alternative("vote_partial_sort_ties_at_the_kth_to_the_largest_index", NB, CLS,
+    Alternative("vote_candidates_tied_at_the_kth_to_the_largest_index", NB, CLS,
                 old="order = np.lexsort((dists[rows, cols], rows))",
                 new="order = np.lexsort((-cols, dists[rows, cols], rows))"),
-    Alternative("vote_counter_smallest_of_the_tied", NB, CLS, old=PARTIAL_SORT_VOTE,
+    Alternative("vote_counter_smallest_of_the_tied", NB, CLS, old=REFERENCE_VOTE,
                 new=in_vote_loop(VOTE_LINES, "            from collections import Counter\n"
                     "            counts = Counter(self.y_train[nearest].tolist())\n"
                     "            top = max(counts.values())\n"
                     "            y_pred[i] = min(label for label, count in counts.items() if count == top)\n")),
-    Alternative("vote_full_stable_sort_per_row", NB, CLS, old=PARTIAL_SORT_VOTE, new=VOTE_LOOP),
-    Alternative("vote_all_rows_at_once", NB, CLS, old=PARTIAL_SORT_VOTE,
+    Alternative("vote_full_stable_sort_per_row", NB, CLS, old=REFERENCE_VOTE, new=VOTE_LOOP),
+    Alternative("vote_all_rows_at_once", NB, CLS, old=REFERENCE_VOTE,
                 new="        nearest = np.argsort(dists, axis=1)[:, :k]  # (num_test, k)\n"
                     "        labels = self.y_train[nearest]\n"
                     "        counts = (labels[:, :, np.newaxis] == np.arange(self.y_train.max() + 1)).sum(axis=1)\n"
