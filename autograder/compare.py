@@ -32,7 +32,7 @@ import pytest
 from autograder.errors import CompareError, GraderError
 from autograder.loading import load_module, module_name
 from autograder.outcomes import Outcome, classify
-from autograder.run import StudentFault
+from autograder.run import StudentFault, unclaimed_cpu
 from autograder.timing import SpeedCheck
 from utils.manifest import ManifestError
 
@@ -51,6 +51,7 @@ class GradingContext:
     loaded: dict = field(default_factory=dict)
     outcomes: list = field(default_factory=list)
     grader_faults: list = field(default_factory=list)  # failures of the suites' own fixtures
+    checks_cpu: float = 0.0  # CPU seconds of this process in the tests' own code (``KitPlugin.pytest_runtest_call``)
 
 
 class KitPlugin:
@@ -123,6 +124,13 @@ class KitPlugin:
         for notebook in notebooks:
             if notebook in self.context.extracted:
                 self._student_module(notebook)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        """Count the CPU time of the test's own code: what is left when the sessions have claimed theirs."""
+        start = unclaimed_cpu()
+        yield
+        self.context.checks_cpu += unclaimed_cpu() - start
 
     # -- outcomes ----------------------------------------------------------------
     # pytest registers only methods named pytest_*, and this class has a wrapper of that hook already.

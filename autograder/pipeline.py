@@ -49,15 +49,16 @@ def grade_submission(folder, assignment=None, student=None, notebooks=None,
     """
     start, cpu_start = time.perf_counter(), time.process_time()
     with sessions_started() as sessions:  # the student's, and the reference's of the speed checks
-        result = _grade(folder, assignment, student, notebooks, limits, isolation, solutions)
+        result, checks_cpu = _grade(folder, assignment, student, notebooks, limits, isolation, solutions)
     seconds, grader_cpu = time.perf_counter() - start, time.process_time() - cpu_start
     result.seconds = seconds
     result.cpu_seconds = grader_cpu + sum(session.cpu_seconds for session in sessions)
-    result.timings = _timings(sessions, seconds, grader_cpu, result.cpu_seconds)
+    result.timings = _timings(sessions, seconds, grader_cpu, result.cpu_seconds, checks_cpu)
     return result
 
 
 def _grade(folder, assignment, student, notebooks, limits, isolation, solutions):
+    """(the result, CPU seconds of this process in the hidden tests' own code)."""
     assignment = assignment or infer_assignment([folder], solutions, notebooks or ())
     refs = references(assignment, Path(solutions))
     limits = limits or load_limits(refs.manifest)
@@ -67,6 +68,7 @@ def _grade(folder, assignment, student, notebooks, limits, isolation, solutions)
     points = {key: value for key, value in refs.points().items() if key[0] in wanted}
     max_score = sum(points.values())
     common = dict(problems=submission.problems, isolation=isolation.level, limits=limits.to_dict())
+    context = None
     try:
         extracted = {name: extract(name, submission.notebooks.get(name), refs.notebook(name)) for name in wanted}
         # The worker gets the notebooks as read here (any encoding or format repaired), never the files;
@@ -80,29 +82,38 @@ def _grade(folder, assignment, student, notebooks, limits, isolation, solutions)
         _check_every_cell_is_tested(tests, points)
     except GraderError as exc:
         return SubmissionResult(submission.student, assignment, "grader_error", 0.0, max_score, error=str(exc),
-                                **common)
+                                **common), context.checks_cpu if context else 0.0
     status = "graded" if submission.notebooks else "invalid_submission"
     return SubmissionResult(
         submission.student, assignment, status, sum(t.score for t in tests), sum(t.max_score for t in tests),
         tests, **common,
-    )
+    ), context.checks_cpu
 
 
-def _timings(sessions, seconds, grader_cpu, cpu_seconds):
+CPU_PARTS = (*PHASES, "checks", "transport", "other")  # what a result's ``<part>_cpu`` timings add up from
+
+
+def _timings(sessions, seconds, grader_cpu, cpu_seconds, checks_cpu):
     """Where one submission's time went: wall and CPU seconds per phase (``run.PhaseTimes``), and peak memory.
 
     The phases are summed over the sessions (the student's, and the reference's when the speed
-    checks measured it here); ``other`` is the rest: this process's own work (reading, pytest, the
-    hidden tests' own code, transport). ``grader_cpu`` is this process's CPU time, in every phase;
+    checks measured it here). CPU seconds of this process also go to ``checks``, the hidden tests'
+    own code (their inputs, the reference's values, the comparisons), and ``transport``, its side
+    of the tests' requests (the worker's side is in ``tests``); ``other`` is the rest (reading,
+    pytest, reading /proc). ``grader_cpu`` is this process's CPU time, in every part;
     ``grader_max_rss`` this process's peak so far (it may have graded others before),
-    ``worker_max_rss`` the largest peak of a worker process, as last read from /proc.
+    ``worker_max_rss`` the largest peak of a worker process, as last read from /proc;
+    ``round_trips`` the requests sent to workers.
     """
     timings = {}
     for phase in PHASES:
         timings[f"{phase}_wall"] = sum(session.phases.wall[phase] for session in sessions)
         timings[f"{phase}_cpu"] = sum(session.phases.cpu[phase] for session in sessions)
+    timings["checks_cpu"] = checks_cpu
+    timings["transport_cpu"] = sum(session.phases.transport for session in sessions)
     timings["other_wall"] = max(0.0, seconds - sum(timings[f"{phase}_wall"] for phase in PHASES))
-    timings["other_cpu"] = max(0.0, cpu_seconds - sum(timings[f"{phase}_cpu"] for phase in PHASES))
+    timings["other_cpu"] = max(0.0, cpu_seconds - sum(timings[f"{part}_cpu"] for part in CPU_PARTS[:-1]))
+    timings["round_trips"] = sum(session.round_trips for session in sessions)
     timings["grader_cpu"] = grader_cpu
     # ru_maxrss is in kilobytes on Linux, in bytes on macOS.
     timings["grader_max_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (

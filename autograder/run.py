@@ -490,6 +490,16 @@ def _function_key(message):
 
 PHASES = ("startup", "loading", "tests")
 _READ_AT = ("startup", "loading")  # the worker's CPU time is read where these begin and end
+_CLAIMED = [0.0]  # this process's CPU seconds that sessions have put in a phase, in transport or in reading /proc
+
+
+def unclaimed_cpu():
+    """This process's CPU seconds so far that no ``StudentSession`` has claimed as its own.
+
+    What it grows by around a hidden test's body is the test's own work in this process (its
+    inputs, the reference's values, the comparisons), whatever sessions the test used meanwhile.
+    """
+    return time.process_time() - _CLAIMED[0]
 
 
 class PhaseTimes:
@@ -500,13 +510,14 @@ class PhaseTimes:
     ``tests``: every other request (the calls the hidden tests make). A worker's CPU time is
     read from /proc where start-up or loading begins or ends, and when the worker ends; what
     it used since the previous reading goes to the phase that ran, and to ``tests`` when it
-    was between those. This process's own CPU time counts for start-up and loading only:
-    during a test's request it is transport, the grader's overhead.
+    was between those. This process's own CPU time counts for start-up and loading; during a
+    test's request it is ``transport`` (encoding, the pipes, decoding), the grader's overhead.
     """
 
     def __init__(self):
         self.wall = dict.fromkeys(PHASES, 0.0)
         self.cpu = dict.fromkeys(PHASES, 0.0)
+        self.transport = 0.0  # CPU seconds of this process during the tests' requests
 
     def __repr__(self):
         return "PhaseTimes(" + ", ".join(f"{p}={self.wall[p]:.3f}s/{self.cpu[p]:.3f}s" for p in PHASES) + ")"
@@ -537,7 +548,9 @@ class StudentSession:
     or crashing function costs its tests, not minutes. The whole session has a
     wall-clock budget that every call and every reload counts against, and a
     budget of bytes its workers may send back, which bounds what the
-    submission makes the trusted process hold.
+    submission makes the trusted process hold. A name that was a function,
+    class or method is remembered as one until its module is loaded again or
+    dropped, the grader sets it, or the worker restarts: asking costs a round trip.
 
     Parameters
     ----------
@@ -563,6 +576,7 @@ class StudentSession:
         self.worker = None
         self.generation = 0
         self.hung, self.crashed = set(), set()
+        self.callables = {}  # (generation, target, name) -> the worker's getattr reply, for callables only
         self.cpu_seconds = 0.0  # of workers that have ended
         self.peak_rss = 0  # bytes: the largest peak of its workers' processes, as last read
         self.phases = PhaseTimes()
@@ -570,6 +584,7 @@ class StudentSession:
         self._mark = (time.perf_counter(), time.process_time())  # where the running phase's segment began
         self._charged = 0.0  # of the live worker's CPU seconds, what is in self.phases already
         self.received_bytes = 0  # of workers that have ended
+        self.round_trips = 0  # requests sent to workers that have ended
         self.known_cells = {}  # "notebook:grade_id" -> number of lines, of every cell sent
         self.over_budget = False
         self.budget_seconds = self.limits.submission_seconds if budget_seconds is None else budget_seconds
@@ -596,9 +611,13 @@ class StudentSession:
             self.phases.wall[running] += wall - self._mark[0]
             if running in _READ_AT:
                 self.phases.cpu[running] += cpu - self._mark[1]
+            else:
+                self.phases.transport += cpu - self._mark[1]
+            _CLAIMED[0] += cpu - self._mark[1]
         if self.worker is not None and (running in _READ_AT or following in _READ_AT or not self.worker.alive):
             self._charge_worker(running)
-        self._mark = (time.perf_counter(), time.process_time())  # the reading above is overhead
+        self._mark = (time.perf_counter(), time.process_time())
+        _CLAIMED[0] += self._mark[1] - cpu  # the reading above: the session's overhead, in no phase
 
     def _charge_worker(self, running):
         """Put the live worker's CPU seconds since the last charge into phase ``running`` (else ``tests``)."""
@@ -630,6 +649,7 @@ class StudentSession:
             self.cpu_seconds += self.worker.cpu_seen
             self.peak_rss = max(self.peak_rss, self.worker.peak_rss)
             self.received_bytes += self.worker.received_bytes
+            self.round_trips += self.worker.last_id
             self.worker = None
 
     def _ensure_worker(self):
@@ -686,6 +706,7 @@ class StudentSession:
             notebooks run as released (unchecked: see ``loading``).
         """
         cells = [[str(label), str(source)] for label, source in cells]
+        self._forget_callables(notebook)
         self.known_cells.update({f"{notebook}:{label}": source.count("\n") + 1 for label, source in cells})
         timeout = self.limits.load_seconds if timeout is None else timeout
         defined, failed, faults, stood_in, fresh = [], {}, {}, [], True
@@ -717,6 +738,7 @@ class StudentSession:
         not the sum of all of them.
         """
         self.loads = [(message, timeout) for message, timeout in self.loads if message["notebook"] != notebook]
+        self._forget_callables(notebook)
         if self.worker is not None and self.worker.alive:
             try:
                 self._exchange({"op": "unload", "notebook": notebook}, self.limits.call_seconds)
@@ -730,6 +752,13 @@ class StudentSession:
         ------
         StudentError, StudentTimeout, StudentCrash
         """
+        attribute = (self.generation, message.get("target"), message.get("name"))
+        if message.get("op") == "getattr" and attribute in self.callables and self.worker and self.worker.alive:
+            # A function, class or method asked for again: the reply would only say "callable" again,
+            # and these were nearly 40 % of a submission's round trips. A call looks its name up anew.
+            return self.callables[attribute]
+        if message.get("op") == "setattr":
+            self.callables.pop(attribute, None)
         key = _function_key(message)
         if key in self.hung:
             raise StudentTimeout("your code did not finish in time in an earlier test, so it was not run again")
@@ -737,7 +766,7 @@ class StudentSession:
             raise StudentCrash("your code crashed the process in an earlier test, so it was not run again")
         try:
             with self._phase("tests"):
-                return self._exchange(message, self.limits.call_seconds if timeout is None else timeout)
+                value = self._exchange(message, self.limits.call_seconds if timeout is None else timeout)
         except StudentTimeout:
             if key:
                 self.hung.add(key)
@@ -746,6 +775,13 @@ class StudentSession:
             if key:
                 self.crashed.add(key)
             raise
+        if message.get("op") == "getattr" and isinstance(value, dict) and value.get("callable") is True:
+            self.callables[(self.generation, *attribute[1:])] = value
+        return value
+
+    def _forget_callables(self, module):
+        """Ask the worker again about the names of ``module``, which is loaded anew or dropped."""
+        self.callables = {key: value for key, value in self.callables.items() if key[1] != module}
 
     def _exchange(self, message, timeout):
         worker = self._ensure_worker()
@@ -766,6 +802,7 @@ class StudentSession:
             self.cpu_seconds += self.worker.cpu_seen
             self.peak_rss = max(self.peak_rss, self.worker.peak_rss)
             self.received_bytes += self.worker.received_bytes
+            self.round_trips += self.worker.last_id
             # Killed, not left to exit on end of input: nothing it does after its last reply counts, and
             # shutting its interpreter down (and any thread student code left running) took 0.1 to 0.3 s.
             self.worker.kill()

@@ -7,10 +7,13 @@ allocation, ``os._exit`` in a cell, reading files outside its folder). It prints
 
 * submissions per minute for each ``--jobs``;
 * CPU seconds per submission split into start-up (worker processes until they answer),
-  loading (the student's definition, data and tuning cells), the hidden tests' calls (the
-  reference's timing runs included) and the rest (the grading process's own work and
-  transport), from each result's ``timings``, over the class and per kind, and the share of
-  the work that must be done (loading + tests);
+  loading (the student's definition, data and tuning cells), the hidden tests' calls in the
+  workers (the reference's timing runs included), the tests' own code in the grading process
+  (checks: inputs, the reference's values, comparisons), the grading process's side of the
+  calls (transport) and the rest (reading, pytest), from each result's ``timings``, over the
+  class and per kind, and the share of the work that must be done (loading + tests + checks);
+  the workers' side of transport is inside ``tests``, so it is estimated too (round trips times
+  a round trip's CPU time in a worker, measured in the same run) and the share given without it;
 * peak memory: of the grading processes (their own peak, ``getrusage``) and of the workers
   (the largest peak resident set of a worker process, read from /proc by the grading process);
 * the speed-up against stock ``nbgrader autograde`` on a sample of the same submissions,
@@ -36,6 +39,9 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from autograder.pipeline import CPU_PARTS as PARTS
+from autograder.proxy import RemoteObject
+from autograder.run import StudentSession
 from scripts import synthetic_cifar
 from scripts.paste_solutions import write_reference_submission
 from scripts.release import ASSIGNMENT, ROOT, generate_release
@@ -70,7 +76,7 @@ HOSTILE = (
              "        try:\n            open(_path).read()\n        except OSError:\n            pass\n"
              + ANCHORS["rel_error"][0]),
 )
-PARTS = ("startup", "loading", "tests", "other")
+WORK = ("loading", "tests", "checks")  # the work that must be done; the other parts are overhead
 
 
 def machine(when):
@@ -140,23 +146,48 @@ def _mean(values):
     return sum(values) / len(values)
 
 
-def print_split(graded, kinds):
-    """CPU seconds per submission by part, over the class and per kind; the share of the work; peak memory."""
+def _share(part, whole):
+    return f"{part / whole:.1%}" if whole else "-"
+
+
+def worker_round_trip_seconds(scratch, trips=1000):
+    """CPU seconds a worker spends on one round trip that runs nothing (a data attribute read)."""
+    folder = scratch / "round_trip"
+    folder.mkdir(parents=True)
+    with StudentSession(folder) as session:
+        session.load("m.ipynb", [("code", "value = 1")])
+        module = RemoteObject(session, "m.ipynb", "m.ipynb", session.generation)
+        start = session.worker.cpu_seconds()
+        for _ in range(trips):
+            module.value
+        return (session.worker.cpu_seconds() - start) / trips
+
+
+def print_split(graded, kinds, trip_seconds):
+    """CPU seconds per submission by part, over the class and per kind; the share of the work; peak memory.
+
+    ``trip_seconds``: a round trip's CPU time in a worker, for the estimate of the workers' side of transport.
+    """
     groups = defaultdict(list)
     for student, result in graded.items():
         groups["class"].append(result)
         groups[kinds.get(student, "?")].append(result)
-    print(f"  {'kind':10s} {'n':>4s} {'wall':>6s} {'cpu':>6s} " + " ".join(f"{p:>8s}" for p in PARTS)
-          + f" {'work':>6s} {'grader':>7s}  score")
+    print(f"  {'kind':10s} {'n':>4s} {'wall':>6s} {'cpu':>6s} " + " ".join(f"{p:>9s}" for p in PARTS)
+          + f" {'work':>6s} {'trips':>5s} {'w-trans':>7s} {'work-':>6s} {'grader':>7s}  score")
     for kind in ["class"] + sorted(k for k in groups if k != "class"):
         rows = groups[kind]
         cpu = _mean([r["cpu_seconds"] for r in rows])
         parts = {p: _mean([r.get("timings", {}).get(f"{p}_cpu", 0.0) for r in rows]) for p in PARTS}
-        work = (parts["loading"] + parts["tests"]) / cpu if cpu else 0.0
+        trips = _mean([r.get("timings", {}).get("round_trips", 0) for r in rows])
+        worker_transport = trips * trip_seconds
+        work = sum(parts[p] for p in WORK)
         grader = _mean([r.get("timings", {}).get("grader_cpu", 0.0) for r in rows])
         score = _mean([r["score"] / r["max_score"] if r["max_score"] else 0.0 for r in rows])
         print(f"  {kind:10s} {len(rows):4d} {_mean([r['seconds'] for r in rows]):6.2f} {cpu:6.2f} "
-              + " ".join(f"{parts[p]:8.3f}" for p in PARTS) + f" {work:6.1%} {grader:7.3f}  {score:5.1%}")
+              + " ".join(f"{parts[p]:9.3f}" for p in PARTS) + f" {_share(work, cpu):>6s} {trips:5.0f} "
+              f"{worker_transport:7.3f} {_share(work - worker_transport, cpu):>6s} {grader:7.3f}  {score:5.1%}")
+    print(f"  (work = {' + '.join(WORK)}; w-trans: the workers' side of transport, estimated as trips x "
+          f"{trip_seconds * 1e3:.3f} ms, inside tests; work-: the share of work without it)")
     statuses = Counter(r["status"] for r in graded.values())
     print("  statuses: " + ", ".join(f"{count} {status}" for status, count in sorted(statuses.items())))
     grader_peak = max(r.get("timings", {}).get("grader_max_rss", 0) for r in graded.values())
@@ -180,9 +211,10 @@ def digits_run(args, scratch):
         graded[jobs] = results(out)
         print(f"autograder grade, {jobs} job(s): {wall:7.1f} s for {len(kinds)}, "
               f"{len(kinds) / wall * 60:5.1f} submissions per minute" + (f" (exit code {code})" if code else ""))
+    trip_seconds = worker_round_trip_seconds(scratch)
     for jobs in args.jobs:
-        print(f"CPU seconds per submission, {jobs} job(s) (from each result's timings; work = loading + tests):")
-        print_split(graded[jobs], kinds)
+        print(f"CPU seconds per submission, {jobs} job(s) (from each result's timings):")
+        print_split(graded[jobs], kinds, trip_seconds)
 
     if args.stock_sample:
         students = sorted(kinds)
@@ -222,7 +254,7 @@ def cifar_run(args, scratch):
         graded = results(out)
         print(f"autograder grade --dataset cifar10, {jobs} job(s): {wall:7.1f} s for {len(kinds)}, "
               f"{wall / len(kinds):6.1f} s per submission" + (f" (exit code {code})" if code else ""))
-        print_split(graded, kinds)
+        print_split(graded, kinds, worker_round_trip_seconds(scratch / f"trips{jobs}"))
 
 
 def main(argv=None):

@@ -1,13 +1,16 @@
-"""Each result records where its time went (start-up, loading, the hidden tests, the rest), and the parts add up."""
+"""Each result records where its time went (start-up, loading, the hidden tests, their checks, transport, the
+rest), and the parts add up."""
+import time
+
 import pytest
 
 from autograder.limits import Limits
-from autograder.pipeline import grade_submission
+from autograder.pipeline import CPU_PARTS, grade_submission
 from autograder.proxy import RemoteObject
 from autograder.results import SubmissionResult
-from autograder.run import PHASES, StudentSession, StudentTimeout
+from autograder.run import PHASES, StudentSession, StudentTimeout, unclaimed_cpu
 
-PARTS = (*PHASES, "other")
+PARTS = CPU_PARTS
 ROUNDING = 0.005  # seconds: to_dict rounds each figure to 3 places
 
 # Each spends about 0.3 s of CPU time in the worker: one when its cell runs, one when called.
@@ -38,8 +41,10 @@ def graded(reference_submission):
 def test_a_result_records_every_phase_and_they_add_up_to_its_cpu_time(graded):
     timings = graded.timings
     assert graded.status == "graded" and graded.score == graded.max_score > 0
-    assert all(timings[f"{part}_cpu"] >= 0 and timings[f"{part}_wall"] >= 0 for part in PARTS), timings
-    assert timings["loading_cpu"] > 0 and timings["tests_cpu"] > 0 and timings["startup_cpu"] > 0, timings
+    assert all(timings[f"{part}_cpu"] >= 0 for part in PARTS), timings
+    assert all(timings[f"{part}_wall"] >= 0 for part in (*PHASES, "other")), timings
+    assert all(timings[f"{part}_cpu"] > 0 for part in ("startup", "loading", "tests", "checks", "transport")), timings
+    assert timings["round_trips"] > 20, timings
     phases = sum(timings[f"{phase}_cpu"] for phase in PHASES)
     assert phases <= graded.cpu_seconds + 1e-9
     assert sum(timings[f"{part}_cpu"] for part in PARTS) == pytest.approx(graded.cpu_seconds, abs=1e-6)
@@ -67,6 +72,34 @@ def test_the_worker_time_of_a_cell_is_loading_and_of_a_call_is_tests(tmp_path):
     assert session.phases.cpu["tests"] - loaded["tests"] >= 0.25, session.phases
     assert session.phases.cpu["loading"] - loaded["loading"] < 0.1, session.phases
     assert loaded["startup"] > 0 and session.phases.wall["startup"] > 0
+
+
+SPIN_A_LITTLE = """import time
+end = time.process_time() + 0.1
+while time.process_time() < end:
+    pass
+"""
+
+
+def _spin_here(seconds):
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_what_no_session_claims_is_the_graders_own_work_and_a_requests_share_is_transport(tmp_path):
+    with StudentSession(tmp_path) as session:
+        session.load("m.ipynb", [("code", BUSY)])
+        module = RemoteObject(session, "m.ipynb", "m.ipynb", session.generation)
+        start, process_start = unclaimed_cpu(), time.process_time()
+        _spin_here(0.2)  # the test's own work, here
+        assert module.busy() == 1  # the worker's 0.3 s; here only the request's encoding and waiting
+        session.load("n.ipynb", [("code", SPIN_A_LITTLE)])  # worker and grader time of a cell: loading
+        own, spent = unclaimed_cpu() - start, time.process_time() - process_start
+    assert 0.2 <= own < 0.2 + 0.05, (own, spent)
+    assert 0 < session.phases.transport < 0.05 and session.phases.cpu["tests"] >= 0.25, session.phases
+    assert session.round_trips == 5  # ping, load, getattr, call, load: counted when the worker ended
+    assert own + session.phases.transport <= spent + 1e-6
 
 
 def test_a_call_killed_at_its_deadline_still_counts_its_cpu_time(tmp_path):

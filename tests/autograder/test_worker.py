@@ -7,7 +7,7 @@ import pytest
 
 from autograder.errors import GraderError
 from autograder.proxy import RemoteObject
-from autograder.run import StudentCrash, StudentError, StudentSession, StudentTimeout
+from autograder.run import StudentCrash, StudentError, StudentSession, StudentTimeout, Worker
 from autograder.sandbox import Isolation, detect
 
 CODE = """
@@ -86,6 +86,59 @@ def test_calls_return_the_students_values(module):
     assert np.array_equal(module.double(np.arange(3)), [0, 2, 4])
     counter = module.Counter()
     assert counter.add([1, 2]) == 2 and counter.count == 2
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """A list that gets the op of every request any worker is sent from now on."""
+    sent, send = [], Worker.request
+
+    def counting(worker, message, timeout=None):
+        sent.append(message["op"])
+        return send(worker, message, timeout)
+
+    monkeypatch.setattr(Worker, "request", counting)
+    return sent
+
+
+def test_a_function_asked_for_again_costs_no_round_trip_and_data_is_always_read_anew(module, round_trips):
+    counter = module.Counter()
+    sent = round_trips
+    sent.clear()
+    for _ in range(3):
+        assert module.double(1) == 2
+        assert counter.add([]) == 0
+    assert sent == ["getattr", "call", "getattr", "call"] + ["call", "call"] * 2
+    sent.clear()
+    assert counter.count == 0 and counter.count == 0  # data: asked for each time
+    assert sent == ["getattr", "getattr"]
+
+
+def test_the_remembered_functions_follow_what_the_grader_changes(module, round_trips):
+    session = module._session
+    assert module.double(3) == 6
+    module.double = 5  # the grader sets a name: asked for anew, and now it is data
+    assert module.double == 5
+    session.load("m.ipynb", [("code", CODE)])  # loaded anew: every name is asked for again
+    assert module.double(3) == 6
+    session.load("m.ipynb", [("code", "double = 7\n")])
+    assert module.double == 7
+    session.load("m.ipynb", [("code", "def double(x):\n    return -x\n")])
+    assert module.double(3) == -3
+    round_trips.clear()
+    session.unload("m.ipynb")  # dropped: asked for again, and not there
+    with pytest.raises(StudentError):
+        module.double(3)
+    assert round_trips == ["unload", "getattr"]
+
+
+def test_after_a_restart_a_function_is_asked_for_again(module, round_trips):
+    assert module.double(1) == 2
+    with pytest.raises(StudentCrash):
+        module.leave()
+    round_trips.clear()
+    assert module.double(1) == 2
+    assert round_trips == ["ping", "load", "getattr", "call"]  # a fresh worker, the module replayed
 
 
 def test_prints_of_any_kind_do_not_disturb_the_channel(module):
