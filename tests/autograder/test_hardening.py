@@ -12,11 +12,12 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import batch, run, versioning
+from autograder import batch, channel, run, versioning
 from autograder.batch import OutputLock, grade_batch
 from autograder.discover import SubmissionFolder
 from autograder.pool import run_pool
 from autograder.versioning import grader_version
+from autograder.worker import codec
 from autograder.errors import GraderError, ReadError
 from autograder.limits import Limits, load_limits
 from autograder.proxy import RemoteObject
@@ -79,6 +80,27 @@ def trickle():
         with pytest.raises(StudentTimeout):
             module.trickle()
         assert time.monotonic() - start < 4
+
+
+def test_a_frame_already_in_the_pipe_is_read_without_waiting_and_a_late_one_within_the_deadline(monkeypatch):
+    waits = []
+    real_select = channel.select.select
+    monkeypatch.setattr(channel.select, "select", lambda *a: waits.append(a) or real_select(*a))
+    to_grader, from_worker = os.pipe()
+    to_worker, from_grader = os.pipe()
+    wire = channel.Channel(from_grader, to_grader, Limits())
+    try:
+        os.write(from_worker, codec.encode({"ok": True, "value": np.arange(5)}))
+        assert wire.receive(time.monotonic() + 5)["value"].tolist() == [0, 1, 2, 3, 4]
+        wire.send({"op": "ping"}, time.monotonic() + 5)
+        assert waits == [] and codec.decode(bytes(os.read(to_worker, 1 << 16))[8:]) == {"op": "ping"}
+        start = time.monotonic()
+        with pytest.raises(channel.ChannelTimeout):  # nothing comes: waited for, up to the deadline only
+            wire.receive(start + 0.5)
+        assert waits and 0.5 <= time.monotonic() - start < 2
+    finally:
+        for fd in (to_grader, from_worker, to_worker, from_grader):
+            os.close(fd)
 
 
 def test_a_reply_of_nested_lists_is_refused_before_the_grader_builds_it(tmp_path):
