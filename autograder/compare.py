@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -236,6 +237,8 @@ def run_hidden_suites(context, assignment, notebooks=None):
         # plugins below only cost time per submission (one of them runs gc.collect).
         "--assert=plain", "-p", "no:unraisableexception", "-p", "no:threadexception",
         "-p", "no:faulthandler", "-p", "no:logging", "-p", "no:doctest",
+        # Its per-test recording of warnings went to a summary no one prints; they are ignored below.
+        "-p", "no:warnings",
     ]
     plugin = KitPlugin(context)
     plugin.preload(notebooks if notebooks is not None else sorted(context.extracted))
@@ -243,7 +246,9 @@ def run_hidden_suites(context, assignment, notebooks=None):
     previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
-        code = pytest.main(args, plugins=[plugin])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            code = pytest.main(args, plugins=[plugin])
     finally:
         _remember_suites(folder, before)
         if previous is None:

@@ -103,7 +103,7 @@ def _timings(sessions, seconds, grader_cpu, cpu_seconds, checks_cpu):
     pytest, reading /proc). ``grader_cpu`` is this process's CPU time, in every part;
     ``grader_max_rss`` this process's peak so far (it may have graded others before),
     ``worker_max_rss`` the largest peak of a worker process, as last read from /proc;
-    ``round_trips`` the requests sent to workers.
+    ``round_trips`` the requests sent to workers and the callbacks they made.
     """
     timings = {}
     for phase in PHASES:

@@ -132,6 +132,7 @@ class Worker:
         self.process = None
         self.channel = None
         self.last_id = 0  # of the last request; the worker echoes it in its reply
+        self.callbacks_served = 0  # each a round trip too, from the worker
         self.cpu_seen = 0.0  # its CPU seconds as last read from /proc (see cpu_seconds)
         self.peak_rss = 0  # bytes: the largest peak resident set of its processes, as last read
 
@@ -212,6 +213,7 @@ class Worker:
         return reply.get("value")
 
     def _serve_callback(self, request):
+        self.callbacks_served += 1
         function = self.callbacks.get(request.get("callback"))
         args, kwargs = request.get("args", []), request.get("kwargs", {})
         try:
@@ -584,7 +586,7 @@ class StudentSession:
         self._mark = (time.perf_counter(), time.process_time())  # where the running phase's segment began
         self._charged = 0.0  # of the live worker's CPU seconds, what is in self.phases already
         self.received_bytes = 0  # of workers that have ended
-        self.round_trips = 0  # requests sent to workers that have ended
+        self.round_trips = 0  # requests sent to workers that have ended, and callbacks they made
         self.known_cells = {}  # "notebook:grade_id" -> number of lines, of every cell sent
         self.over_budget = False
         self.budget_seconds = self.limits.submission_seconds if budget_seconds is None else budget_seconds
@@ -649,7 +651,7 @@ class StudentSession:
             self.cpu_seconds += self.worker.cpu_seen
             self.peak_rss = max(self.peak_rss, self.worker.peak_rss)
             self.received_bytes += self.worker.received_bytes
-            self.round_trips += self.worker.last_id
+            self.round_trips += self.worker.last_id + self.worker.callbacks_served
             self.worker = None
 
     def _ensure_worker(self):
@@ -802,7 +804,7 @@ class StudentSession:
             self.cpu_seconds += self.worker.cpu_seen
             self.peak_rss = max(self.peak_rss, self.worker.peak_rss)
             self.received_bytes += self.worker.received_bytes
-            self.round_trips += self.worker.last_id
+            self.round_trips += self.worker.last_id + self.worker.callbacks_served
             # Killed, not left to exit on end of input: nothing it does after its last reply counts, and
             # shutting its interpreter down (and any thread student code left running) took 0.1 to 0.3 s.
             self.worker.kill()

@@ -30,6 +30,9 @@ def busy():
 def endless():
     while True:
         pass
+
+def quadruple(double, x):
+    return double(double(x))
 """
 
 
@@ -94,11 +97,12 @@ def test_what_no_session_claims_is_the_graders_own_work_and_a_requests_share_is_
         start, process_start = unclaimed_cpu(), time.process_time()
         _spin_here(0.2)  # the test's own work, here
         assert module.busy() == 1  # the worker's 0.3 s; here only the request's encoding and waiting
+        assert module.quadruple(lambda x: 2 * x, 1) == 4  # two callbacks: round trips too
         session.load("n.ipynb", [("code", SPIN_A_LITTLE)])  # worker and grader time of a cell: loading
         own, spent = unclaimed_cpu() - start, time.process_time() - process_start
     assert 0.2 <= own < 0.2 + 0.05, (own, spent)
     assert 0 < session.phases.transport < 0.05 and session.phases.cpu["tests"] >= 0.25, session.phases
-    assert session.round_trips == 5  # ping, load, getattr, call, load: counted when the worker ended
+    assert session.round_trips == 9  # ping, load, 2 x (getattr, call), 2 callbacks, load: counted at the end
     assert own + session.phases.transport <= spent + 1e-6
 
 
