@@ -72,8 +72,8 @@ class Channel:
         """Write one frame before ``deadline`` (a ``time.monotonic()`` value)."""
         parts = [memoryview(part).cast("B") for part in codec.encode_parts(message)]
         parts = [part for part in parts if part.nbytes]
-        self._watch()
         while parts:
+            self._watch(deadline)
             try:  # first, then wait only if the pipe is full: most frames fit at once
                 written = os.writev(self.write_fd, parts[:_WRITEV_PARTS])
             except BlockingIOError:
@@ -90,9 +90,7 @@ class Channel:
     def receive(self, deadline):
         """Read one frame before ``deadline`` and decode it."""
         limits = self.limits
-        self._watch()
-        start = self._read(codec._LENGTH.size + codec._HEADER.size, deadline)  # every frame has both
-        (length,) = codec._LENGTH.unpack_from(start)
+        (length,) = codec._LENGTH.unpack(self._read(codec._LENGTH.size, deadline))
         if length > limits.reply_bytes + limits.reply_header_bytes:
             raise ChannelRefused(f"your code returned more data than the grader accepts from one call "
                                  f"({size_text(limits.reply_bytes)})")
@@ -102,7 +100,7 @@ class Channel:
         if length < codec._HEADER.size:
             raise ChannelRefused(NOT_DATA)
         payload = bytearray(length)  # read in place: the arrays of the reply are views of it
-        payload[:codec._HEADER.size] = start[codec._LENGTH.size:]
+        self._read_into(memoryview(payload)[:codec._HEADER.size], deadline)
         (header_size,) = codec._HEADER.unpack_from(payload)
         if header_size > min(limits.reply_header_bytes, length - codec._HEADER.size):
             raise ChannelRefused(f"your code returned more nested lists, dicts or numbers than the grader accepts "
@@ -121,6 +119,7 @@ class Channel:
 
     def _read_into(self, view, deadline):
         while view.nbytes:
+            self._watch(deadline)
             try:  # first, then wait only if nothing is there yet: the rest of a frame usually is
                 count = os.readv(self.read_fd, [view])
             except BlockingIOError:
@@ -130,21 +129,27 @@ class Channel:
                 raise ChannelClosed
             view = view[count:]
 
-    def _watch(self):
-        """Run the watchdog if it has not run for ``POLL_SECONDS`` (also while frames come and go quickly)."""
+    def _watch(self, deadline):
+        """The time now; the watchdog runs if it has not for ``POLL_SECONDS``, also while data flows freely.
+
+        Raises
+        ------
+        ChannelTimeout
+            If ``deadline`` has passed: a worker that keeps the pipes moving (a stream of frames)
+            is held to it as much as one that makes the grader wait.
+        """
         now = time.monotonic()
         if now - self._watched >= POLL_SECONDS:
             self._watched = now
             self.watchdog()
+        if now >= deadline:
+            raise ChannelTimeout
         return now
 
     def _wait(self, deadline, write):
         fd = self.write_fd if write else self.read_fd
         while True:
-            now = self._watch()
-            left = deadline - now
-            if left <= 0:
-                raise ChannelTimeout
+            left = deadline - self._watch(deadline)
             readable, writable, _ = select.select([] if write else [fd], [fd] if write else [], [],
                                                   min(left, POLL_SECONDS))
             if readable or writable:

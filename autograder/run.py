@@ -499,7 +499,9 @@ def unclaimed_cpu():
     """This process's CPU seconds so far that no ``StudentSession`` has claimed as its own.
 
     What it grows by around a hidden test's body is the test's own work in this process (its
-    inputs, the reference's values, the comparisons), whatever sessions the test used meanwhile.
+    inputs, the reference's values, the functions the student's code calls back, the comparisons,
+    and for a speed check its measuring: reading /proc around the timed calls, setting up the
+    reference's session), whatever sessions the test used meanwhile.
     """
     return time.process_time() - _CLAIMED[0]
 
@@ -513,7 +515,8 @@ class PhaseTimes:
     read from /proc where start-up or loading begins or ends, and when the worker ends; what
     it used since the previous reading goes to the phase that ran, and to ``tests`` when it
     was between those. This process's own CPU time counts for start-up and loading; during a
-    test's request it is ``transport`` (encoding, the pipes, decoding), the grader's overhead.
+    test's request it is ``transport`` (encoding, the pipes, decoding, and ending a worker that
+    hung or crashed), the grader's overhead, except while a callback runs the test's own function.
     """
 
     def __init__(self):
@@ -553,6 +556,7 @@ class StudentSession:
     submission makes the trusted process hold. A name that was a function,
     class or method is remembered as one until its module is loaded again or
     dropped, the grader sets it, or the worker restarts: asking costs a round trip.
+    (Student code that rebinds such a name itself is seen when the name is called.)
 
     Parameters
     ----------
@@ -796,7 +800,15 @@ class StudentSession:
             raise
 
     def callback(self, function):
-        return self._ensure_worker().callback(function)
+        """A reference the worker can call back to run ``function`` (the hidden test's) here.
+
+        While ``function`` runs, no phase does: its time is the test's own, not this session's transport.
+        """
+        def outside_the_session(*args, **kwargs):
+            with self._phase(None):
+                return function(*args, **kwargs)
+
+        return self._ensure_worker().callback(outside_the_session)
 
     def close(self):
         if self.worker is not None:

@@ -150,8 +150,11 @@ def _share(part, whole):
     return f"{part / whole:.1%}" if whole else "-"
 
 
-def worker_round_trip_seconds(scratch, trips=1000):
-    """CPU seconds a worker spends on one round trip that runs nothing (a data attribute read)."""
+def worker_round_trip_seconds(scratch, trips=10000):
+    """CPU seconds a worker spends on one round trip that runs nothing (a data attribute read).
+
+    Many trips: /proc counts CPU time in ticks of 10 ms.
+    """
     folder = scratch / "round_trip"
     folder.mkdir(parents=True)
     with StudentSession(folder) as session:

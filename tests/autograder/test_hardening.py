@@ -82,6 +82,26 @@ def trickle():
         assert time.monotonic() - start < 4
 
 
+def test_a_worker_that_keeps_both_pipes_moving_is_still_cut_at_the_call_deadline(tmp_path):
+    code = '''
+import gc, sys, threading
+def storm(callback):  # the grader has a callback of id 1 to serve
+    # The worker's own channel: callback requests as fast as it can write them, its input drained by a
+    # thread, so the grader never has to wait for either pipe.
+    worker = next(o for o in gc.get_objects() if type(o).__name__ == "Worker" and hasattr(o, "outbox"))
+    frame = {"op": "callback", "callback": 1, "args": [], "kwargs": {}, "id": worker.current_id}
+    threading.Thread(target=lambda: [worker.inbox.read(1 << 16) for _ in iter(int, 1)], daemon=True).start()
+    while True:
+        sys.modules["codec"].write_frame(worker.outbox, frame)
+'''
+    with StudentSession(tmp_path, Limits(call_seconds=2, received_bytes=64 * MiB)) as session:
+        module = _module(session, code)
+        start = time.monotonic()
+        with pytest.raises(StudentTimeout):
+            module.storm(lambda: 1)
+        assert time.monotonic() - start < 4
+
+
 def test_a_frame_already_in_the_pipe_is_read_without_waiting_and_a_late_one_within_the_deadline(monkeypatch):
     waits = []
     real_select = channel.select.select
@@ -98,6 +118,11 @@ def test_a_frame_already_in_the_pipe_is_read_without_waiting_and_a_late_one_with
         with pytest.raises(channel.ChannelTimeout):  # nothing comes: waited for, up to the deadline only
             wire.receive(start + 0.5)
         assert waits and 0.5 <= time.monotonic() - start < 2
+        os.write(from_worker, codec.encode({"ok": True}))  # there at once, but the deadline has passed
+        with pytest.raises(channel.ChannelTimeout):
+            wire.receive(time.monotonic() - 1)
+        with pytest.raises(channel.ChannelTimeout):
+            wire.send({"op": "ping"}, time.monotonic() - 1)
     finally:
         for fd in (to_grader, from_worker, to_worker, from_grader):
             os.close(fd)
