@@ -100,8 +100,8 @@ def _timings(sessions, seconds, grader_cpu, cpu_seconds, checks_cpu):
     checks measured it here). CPU seconds of this process also go to ``checks``, the hidden tests'
     own code (``run.unclaimed_cpu``: their inputs, the reference's values, the comparisons), and
     ``transport``, its side of the tests' requests (the worker's side is in ``tests``); ``other``
-    is the rest (reading, pytest, reading /proc between phases). ``grader_cpu`` is this process's CPU time, in every part;
-    ``grader_max_rss`` this process's peak so far (it may have graded others before),
+    is the rest (reading, pytest, reading /proc between phases). ``grader_cpu`` is this process's
+    CPU time, in every part; ``grader_max_rss`` this process's peak so far (it may have graded others before),
     ``worker_max_rss`` the largest peak of a worker process, as last read from /proc;
     ``round_trips`` the requests sent to workers and the callbacks they made.
     """

@@ -652,11 +652,15 @@ class StudentSession:
         if self.worker is not None:
             self.worker.kill()  # its CPU time is read first: up to its end, or to the last reading if it died
             self._charge_worker(self._running[-1])
-            self.cpu_seconds += self.worker.cpu_seen
-            self.peak_rss = max(self.peak_rss, self.worker.peak_rss)
-            self.received_bytes += self.worker.received_bytes
-            self.round_trips += self.worker.last_id + self.worker.callbacks_served
+            self._add_totals(self.worker)
             self.worker = None
+
+    def _add_totals(self, worker):
+        """Add what ``worker``, ending now, used (CPU, memory, bytes, round trips) to the session's totals."""
+        self.cpu_seconds += worker.cpu_seen
+        self.peak_rss = max(self.peak_rss, worker.peak_rss)
+        self.received_bytes += worker.received_bytes
+        self.round_trips += worker.last_id + worker.callbacks_served
 
     def _ensure_worker(self):
         if self.worker is None or not self.worker.alive:
@@ -761,7 +765,7 @@ class StudentSession:
         attribute = (self.generation, message.get("target"), message.get("name"))
         if message.get("op") == "getattr" and attribute in self.callables and self.worker and self.worker.alive:
             # A function, class or method asked for again: the reply would only say "callable" again,
-            # and these were nearly 40 % of a submission's round trips. A call looks its name up anew.
+            # and these were nearly 40 % of a submission's requests. A call looks its name up anew.
             return self.callables[attribute]
         if message.get("op") == "setattr":
             self.callables.pop(attribute, None)
@@ -813,10 +817,7 @@ class StudentSession:
     def close(self):
         if self.worker is not None:
             self._charge_worker(self._running[-1])  # read while it still runs
-            self.cpu_seconds += self.worker.cpu_seen
-            self.peak_rss = max(self.peak_rss, self.worker.peak_rss)
-            self.received_bytes += self.worker.received_bytes
-            self.round_trips += self.worker.last_id + self.worker.callbacks_served
+            self._add_totals(self.worker)
             # Killed, not left to exit on end of input: nothing it does after its last reply counts, and
             # shutting its interpreter down (and any thread student code left running) took 0.1 to 0.3 s.
             self.worker.kill()

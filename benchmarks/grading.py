@@ -156,7 +156,7 @@ def worker_round_trip_seconds(scratch, trips=10000):
     Many trips: /proc counts CPU time in ticks of 10 ms.
     """
     folder = scratch / "round_trip"
-    folder.mkdir(parents=True)
+    folder.mkdir()
     with StudentSession(folder) as session:
         session.load("m.ipynb", [("code", "value = 1")])
         module = RemoteObject(session, "m.ipynb", "m.ipynb", session.generation)
@@ -249,6 +249,7 @@ def cifar_run(args, scratch):
     kinds = build_class(scratch / "class", args.students, release, reference)
     print(f"{len(kinds)} submissions on CIFAR-10: "
           + ", ".join(f"{count} {kind}" for kind, count in sorted(Counter(kinds.values()).items())))
+    trip_seconds = worker_round_trip_seconds(scratch)
     for jobs in args.jobs:
         out = scratch / f"out{jobs}"
         out.mkdir()
@@ -257,7 +258,7 @@ def cifar_run(args, scratch):
         graded = results(out)
         print(f"autograder grade --dataset cifar10, {jobs} job(s): {wall:7.1f} s for {len(kinds)}, "
               f"{wall / len(kinds):6.1f} s per submission" + (f" (exit code {code})" if code else ""))
-        print_split(graded, kinds, worker_round_trip_seconds(scratch / f"trips{jobs}"))
+        print_split(graded, kinds, trip_seconds)
 
 
 def main(argv=None):
