@@ -16,8 +16,9 @@ allocation, ``os._exit`` in a cell, reading files outside its folder). It prints
   a round trip's CPU time in a worker, measured in the same run) and the share given without it;
 * peak memory: of the grading processes (their own peak, ``getrusage``) and of the workers
   (the largest peak resident set of a worker process, read from /proc by the grading process);
-* the speed-up against stock ``nbgrader autograde`` on a sample of the same submissions,
-  both graded in this run (``--stock-sample``).
+* the speed-up against stock ``nbgrader autograde`` on the class's first submissions, both
+  graded in this run, one job each (``--stock-sample``; the default, one repetition of the
+  class's pattern, has the class's mix of kinds).
 
 With ``--dataset cifar10`` a few submissions are graded on a full-size synthetic CIFAR-10
 (``scripts.synthetic_cifar``, written to a temporary folder) and the seconds per submission
@@ -220,9 +221,9 @@ def digits_run(args, scratch):
         print_split(graded[jobs], kinds, trip_seconds)
 
     if args.stock_sample:
-        students = sorted(kinds)
-        step = len(students) / min(args.stock_sample, len(students))
-        sample = sorted({students[int(i * step)] for i in range(min(args.stock_sample, len(students)))})
+        # The first students, in the class's order: a whole pattern holds its kinds in the class's
+        # proportions, which an evenly spaced sample of the repeating pattern does not.
+        sample = sorted(kinds)[:args.stock_sample]
         course = stock_course(scratch / "stock", scratch / "class", sample)
         out = scratch / "stock_kit"
         out.mkdir()
@@ -265,8 +266,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, help="the class size (default 20; 2 with --dataset cifar10)")
     parser.add_argument("--jobs", help="comma-separated job counts to grade the class with (default 1,2; 1 on cifar10)")
-    parser.add_argument("--stock-sample", type=int, default=8,
-                        help="submissions graded by stock nbgrader too (0: none; never on cifar10)")
+    parser.add_argument("--stock-sample", type=int, default=len(PATTERN),
+                        help="the first submissions of the class graded by stock nbgrader too; the default, "
+                             "one pattern, has the class's mix of kinds (0: none; never on cifar10)")
     parser.add_argument("--dataset", choices=("digits", "cifar10"), default="digits")
     args = parser.parse_args(argv)
     cifar = args.dataset == "cifar10"
