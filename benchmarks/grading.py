@@ -18,7 +18,8 @@ allocation, ``os._exit`` in a cell, reading files outside its folder). It prints
   (the largest peak resident set of a worker process, read from /proc by the grading process);
 * the speed-up against stock ``nbgrader autograde`` on the class's first submissions, both
   graded in this run, one job each (``--stock-sample``; the default, one repetition of the
-  class's pattern, has the class's mix of kinds).
+  class's pattern, has the class's mix of kinds), and the most any grader could reach that runs
+  the same cells and calls: stock's time over the kit's work alone on that sample.
 
 With ``--dataset cifar10`` a few submissions are graded on a full-size synthetic CIFAR-10
 (``scripts.synthetic_cifar``, written to a temporary folder) and the seconds per submission
@@ -231,12 +232,16 @@ def digits_run(args, scratch):
         stock_wall, stock_code = timed([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--create",
                                         "--force"], course)
         n = len(sample)
+        # The work alone (the student's cells once, the tests' calls, the checks) bounds any grader that runs them.
+        work = sum(r.get("timings", {}).get(f"{p}_cpu", 0.0) for r in results(out).values() for p in WORK)
         print(f"stock comparison on {n} of the same submissions ("
               + ", ".join(f"{c} {k}" for k, c in sorted(Counter(kinds[s] for s in sample).items())) + "), one job:")
         print(f"  autograder grade:          {kit_wall / n:6.2f} s wall per submission")
         print(f"  nbgrader autograde stock:  {stock_wall / n:6.2f} s wall per submission"
               + (f" (exit code {stock_code})" if stock_code else ""))
         print(f"  speed-up per submission:   {stock_wall / kit_wall:6.1f}x")
+        print(f"  the work alone:            {work / n:6.2f} s CPU per submission ({' + '.join(WORK)}): "
+              f"{stock_wall / work:.1f}x is the most a grader running the same cells and calls could reach")
 
 
 def cifar_run(args, scratch):
