@@ -89,6 +89,10 @@ class KitPlugin:
         return self.context.references.manifest
 
     @pytest.fixture
+    def limits(self):
+        return self.context.session.limits
+
+    @pytest.fixture
     def rng(self, request):
         return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
 

@@ -50,9 +50,9 @@ TIMED_SHAPE = (100, 400, 64)
 # How many times less CPU time than a two-loop version (the reference's) each version must need, on the
 # timed input; the TODO banners of knn.ipynb state the same figures.
 SPEEDUP = {"compute_distances_one_loop": 2, "compute_distances_no_loops": 5}
-# Small distance matrix, but an array of all differences (num_test, num_train, D) would need 3.2 GB,
-# more than the worker may use.
-WIDE_SHAPE = (400, 1000, 1000)
+# A small distance matrix, but an array of all differences (num_test, num_train, D) would need more
+# memory than the worker may use: 3.2 GB at least, a quarter more than the limit where that is larger.
+WIDE_POINTS, WIDE_MIN_DIM = (400, 1000), 1000
 LIBRARY_NAMES = {"norm", "scipy", "sklearn", "cdist", "pdist", "euclidean_distances", "distance_matrix"}
 
 
@@ -64,6 +64,12 @@ def _each_method(weight):
 # -- helpers --------------------------------------------------------------------------------
 def _points(rng, num_test, num_train, dim):
     return rng.normal(size=(num_test, dim)), rng.normal(size=(num_train, dim))
+
+
+def _wide_shape(memory_bytes):
+    """(num_test, num_train, D) whose float64 array of all differences is over ``memory_bytes`` by a quarter."""
+    num_test, num_train = WIDE_POINTS
+    return num_test, num_train, max(WIDE_MIN_DIM, -(-5 * memory_bytes // (4 * num_test * num_train * 8)))
 
 
 def _trained(knn, X_train, y_train=None):
@@ -524,9 +530,9 @@ def test_no_loops_handles_identical_points_far_from_the_origin(student, rng):
 
 
 @target("KNearestNeighbor.compute_distances_no_loops")
-def test_no_loops_does_not_build_an_array_of_all_differences(student, reference, rng):
+def test_no_loops_does_not_build_an_array_of_all_differences(student, reference, rng, limits):
     """No array of all differences, shape (num_test, num_train, D), is built: on wide data it would not fit."""
-    X, X_train = _points(rng, *WIDE_SHAPE)
+    X, X_train = _points(rng, *_wide_shape(limits.memory_bytes))
     try:
         dists = _trained(student, X_train).compute_distances_no_loops(X, _timeout=60)
     except StudentError as exc:

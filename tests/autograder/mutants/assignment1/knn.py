@@ -131,6 +131,12 @@ MUTANTS = [
            old=NO_LOOPS_BODY,
            new="        sq_dists = np.sum((X[:, np.newaxis, :] - self.X_train[np.newaxis, :, :]) ** 2, axis=2)\n",
            breaks=(NO,), mistake="(num_test, num_train, D)"),
+    # One array of all differences, reduced without a second one: fits where twice its size would not.
+    Mutant("no_loops_one_array_of_differences", NB, CLS,
+           old=NO_LOOPS_BODY,
+           new="        differences = X[:, np.newaxis, :] - self.X_train[np.newaxis, :, :]\n"
+               "        sq_dists = np.einsum('ijk,ijk->ij', differences, differences)\n",
+           breaks=(NO,), mistake="(num_test, num_train, D)"),
     Mutant("no_loops_centres_in_place", NB, CLS,
            old=NO_LOOPS_BODY,
            new="        centre = X.mean(axis=0)\n"
