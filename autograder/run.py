@@ -299,52 +299,24 @@ def _processes(under=None):
         return _stat_rows(name for name in os.listdir(PROC) if name.isdigit())
     table, frontier = {}, [str(pid) for pid in under]
     while frontier:
-        rows = _stat_rows((pid for pid in frontier if int(pid) not in table), precise=True)
+        rows = _stat_rows(pid for pid in frontier if int(pid) not in table)
         table.update(rows)
         frontier = [child for pid in rows for child in _children(pid)]
     return table
 
 
-def _stat_rows(pids, precise=False):
-    """{pid: (parent pid, session id, CPU seconds)} of those of ``pids`` (strings) that still exist.
-
-    /proc/PID/stat counts CPU time in clock ticks (10 ms); with ``precise``, a process's own
-    time is its live threads' to the nanosecond (``_live_threads_seconds``) where that is more.
-    """
+def _stat_rows(pids):
+    """{pid: (parent pid, session id, CPU seconds)} of those of ``pids`` (strings) that still exist."""
     ticks, rows, proc = os.sysconf("SC_CLK_TCK"), {}, str(PROC)
     # Plain file descriptors, not pathlib: this runs around every timed call.
     for name in pids:
         try:
             stat = _read_small(f"{proc}/{name}/stat")
             fields = stat[stat.rindex(b")") + 2:].split()  # after the command name, which may hold spaces
-            own, reaped = (int(fields[11]) + int(fields[12])) / ticks, (int(fields[13]) + int(fields[14])) / ticks
-            if precise:
-                # The ticks' figure holds threads that have ended too, the live threads' figure does not:
-                # the larger of the two is never short of what the process used by more than a tick.
-                own = max(own, _live_threads_seconds(name))
-            rows[int(name)] = (int(fields[1]), int(fields[3]), own + reaped)
+            rows[int(name)] = (int(fields[1]), int(fields[3]), sum(map(int, fields[11:15])) / ticks)
         except (OSError, ValueError, IndexError):
             continue  # the process ended meanwhile
     return rows
-
-
-def _live_threads_seconds(pid):
-    """CPU seconds the live threads of process ``pid`` (a string) have run, to the nanosecond.
-
-    From each thread's ``/proc/PID/task/TID/schedstat`` (its first field, nanoseconds on a CPU);
-    0.0 where the kernel has no such file (then the ticks' figure stands alone).
-    """
-    total = 0
-    for thread in os.listdir(f"{PROC}/{pid}/task"):
-        try:
-            total += int(_read_small(f"{PROC}/{pid}/task/{thread}/schedstat", 256).split()[0])
-        except (OSError, ValueError, IndexError):
-            continue  # the thread ended meanwhile, or no schedstat
-    return total / 1e9
-
-
-# Where threads' schedstat files exist, the CPU time of the workers is known to the nanosecond, else to a tick.
-CPU_RESOLUTION = 1e-9 if os.path.exists(f"/proc/self/task/{os.getpid()}/schedstat") else 1 / os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid):

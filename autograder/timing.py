@@ -31,11 +31,10 @@ from autograder.errors import GraderError
 from autograder.extract import extract
 from autograder.proxy import RemoteObject
 from autograder.read import worker_copy
-from autograder.run import CPU_RESOLUTION, StudentCrash, StudentSession
+from autograder.run import StudentCrash, StudentSession
 
-# Enough CPU time per measurement that the clock's resolution costs a few per cent at most: 20 ms where
-# /proc gives threads' run times in nanoseconds, ten ticks (100 ms) where it counts only ticks.
-MIN_MEASURED_SECONDS = max(0.02, 10 * CPU_RESOLUTION)
+# Enough CPU time per measurement that /proc's resolution (10 ms) costs a few per cent at most.
+MIN_MEASURED_SECONDS = 0.1
 MAX_STUDENT_CALLS = 20
 WALL_REPEATS = 3
 
@@ -164,9 +163,9 @@ def _cpu_per_call(session, call, timeout, max_calls, at_least=1, best=False):
 
 def _calls_needed(used, calls, max_calls):
     """How many more calls reach ``MIN_MEASURED_SECONDS`` at the rate so far, with half as many again to spare
-    (where /proc counts in 10 ms ticks, a first short call's rate is rough); all that are left if none was seen."""
+    (/proc counts in 10 ms ticks, so a first short call's rate is rough); all that are left if none was seen."""
     left = max_calls - calls
-    if used <= 0:  # below the clock's resolution so far
+    if used <= 0:  # below /proc's resolution so far
         return left
     return max(1, min(left, math.ceil(1.5 * (MIN_MEASURED_SECONDS - used) / (used / calls))))
 

@@ -33,12 +33,6 @@ def doubles_in_place(x):
     x *= 2
     return x
 
-def burns_in_a_thread_that_ends(seconds):
-    import threading
-    thread = threading.Thread(target=burns, args=(seconds,))
-    thread.start()
-    thread.join()
-
 def burns_in_a_child(seconds):
     import os
     pid = os.fork()
@@ -73,27 +67,6 @@ def test_cpu_time_of_a_child_process_is_counted(module):
     assert burnt > 0.25
 
 
-@pytest.mark.skipif(run.CPU_RESOLUTION > 1e-6, reason="this kernel has no per-thread schedstat in /proc")
-def test_cpu_time_is_read_finer_than_a_clock_tick(module):
-    """A 5 ms call measures about 5 ms, not 0 or 10 (/proc/PID/stat's ticks), so a measure needs few calls."""
-    session, student = module
-    readings = []
-    for _ in range(5):
-        generation, before = session.cpu_now()
-        student.burns(0.005)
-        readings.append(session.cpu_now()[1] - before)
-    assert all(0.0045 < reading < 0.009 for reading in readings), readings
-    assert timing.MIN_MEASURED_SECONDS == 0.02
-
-
-def test_cpu_time_of_a_thread_that_has_ended_is_counted(module):
-    """Live threads' run times are read to the nanosecond; one that ended is still in the ticks' figure."""
-    session, student = module
-    burnt, _ = timing._cpu_per_call(
-        session, lambda timeout, repeat: student.burns_in_a_thread_that_ends(0.3, _timeout=timeout), 5, 1)
-    assert burnt > 0.25
-
-
 def test_repeated_calls_run_in_one_request_each_on_a_fresh_copy_of_the_input(module):
     session, student = module
     assert student.doubles_in_place(np.arange(3.0), _repeat=4).tolist() == [0.0, 2.0, 4.0]
@@ -108,7 +81,7 @@ def test_a_speed_measure_sends_its_input_a_few_times_however_many_calls_it_needs
     seconds, _ = timing._cpu_per_call(
         session, lambda timeout, repeat: student.burns(0.004, _timeout=timeout, _repeat=repeat), 5, 30)
     calls = [m for m in requests if m.get("op") == "call"]
-    # Several calls measure MIN_MEASURED_SECONDS at 4 ms a call; one request each would be as many requests.
+    # About 25 calls measure 0.1 s at 4 ms a call; one request each would be 25 requests.
     assert len(calls) <= 3 < sum(m.get("repeat", 1) for m in calls)
     assert 0.003 < seconds < 0.02
 
