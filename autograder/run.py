@@ -55,6 +55,10 @@ _NUMPY_OPERATIONS = (
 )
 _NUMERIC_WARNINGS = {"FloatingPointError", "RuntimeWarning"}
 
+# A request that timed out names memory too when the worker's address space grew by this share of its limit
+# during it: an endless loop that allocates nothing grows by a few MiB, code filling its memory by hundreds.
+MEMORY_GROWTH_NAMED = 1 / 8
+
 
 def numpy_problem(type_name, message):
     """numpy's message of a floating-point problem (``"overflow encountered in exp"``), or None for any other text."""
@@ -135,6 +139,7 @@ class Worker:
         self.callbacks_served = 0  # each a round trip too, from the worker
         self.cpu_seen = 0.0  # its CPU seconds as last read from /proc (see cpu_seconds)
         self.peak_rss = 0  # bytes: the largest peak resident set of its processes, as last read
+        self.memory_at_start = None  # bytes: its address space early in the request under way (see _watch)
 
     def start(self):
         become_subreaper()
@@ -148,7 +153,7 @@ class Worker:
             raise RunError(f"cannot start the worker process ({argv[0]}): {exc}") from exc
         _LIVE_WORKERS.add(self.process.pid)
         self.channel = Channel(self.process.stdin.fileno(), self.process.stdout.fileno(), self.limits,
-                               self.watchdog, self.byte_budget)
+                               self._watch, self.byte_budget)
         try:
             self.request({"op": "ping"}, timeout=self.limits.start_seconds)
         except StudentFault as exc:
@@ -180,6 +185,7 @@ class Worker:
         """
         timeout = self.limits.call_seconds if timeout is None else timeout
         deadline = time.monotonic() + timeout
+        self.memory_at_start = None
         self.last_id += 1
         message = {**message, "id": self.last_id}
         try:
@@ -193,8 +199,9 @@ class Worker:
                     break
                 self.channel.send(self._serve_callback(reply), deadline)
         except ChannelTimeout:
+            growth = self._memory_growth()
             self.kill()
-            raise StudentTimeout(f"your code did not finish within {timeout:g} s") from None
+            raise StudentTimeout(f"your code did not finish within {timeout:g} s{growth}") from None
         except ChannelOverBudget as exc:
             self.kill()
             raise StudentOverBudget(str(exc)) from None
@@ -211,6 +218,29 @@ class Worker:
             error = reply.get("error") if isinstance(reply, dict) else None
             raise ErrorReply(error if isinstance(error, dict) else {})
         return reply.get("value")
+
+    def _watch(self):
+        """The channel's watchdog: the caller's, and a first look at the worker's memory in a long request."""
+        if self.memory_at_start is None:
+            self.memory_at_start = address_space(self.process.pid)
+        if self.watchdog is not None:
+            self.watchdog()
+
+    def _memory_growth(self):
+        """For a request that timed out: how its memory grew, where that may be why (else "").
+
+        Code that fills its memory limit slowly (many allocations that are each touched, on a
+        machine busy enough to make that slow) can reach the call's time limit before its
+        MemoryError: the student is then told about the memory too, not only about the time.
+        The growth counts from the first look in the request, at most ``POLL_SECONDS`` into it.
+        The sizes are not shown: student code could set them to spell out the hidden inputs.
+        """
+        limit = self.limits.memory_bytes
+        before = self.memory_at_start
+        if before is None or address_space(self.process.pid) - before < limit * MEMORY_GROWTH_NAMED:
+            return ""
+        return (f"; meanwhile the memory it holds grew by more than {MEMORY_GROWTH_NAMED * 100:g}% of its limit "
+                f"({size_text(limit)}): does something keep growing?")
 
     def _serve_callback(self, request):
         self.callbacks_served += 1
@@ -346,15 +376,30 @@ def _read_small(path, size=8192):
         os.close(fd)
 
 
-def _peak_rss(pid):
-    """Bytes: the peak resident set of process ``pid`` (VmHWM in /proc/PID/status), 0 if unknown."""
+def _status_bytes(pid, field):
+    """Bytes: one size of process ``pid`` from /proc/PID/status (``b"VmHWM"``, ...), 0 if unknown."""
     try:
         for line in _read_small(f"{PROC}/{pid}/status").splitlines():
-            if line.startswith(b"VmHWM:"):
+            if line.startswith(field + b":"):
                 return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
     return 0
+
+
+def _peak_rss(pid):
+    """Bytes: the peak resident set of process ``pid`` (VmHWM), 0 if unknown."""
+    return _status_bytes(pid, b"VmHWM")
+
+
+def address_space(root):
+    """Bytes: the largest address space (VmSize) of ``root`` and its descendants, 0 if unknown.
+
+    This is what the memory limit bounds, one process at a time.
+    """
+    table = _processes(under={root})
+    family = ({root} | descendants(root, table)) & table.keys()
+    return max((_status_bytes(pid, b"VmSize") for pid in family), default=0)
 
 
 def descendants(root, table=None):

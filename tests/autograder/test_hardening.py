@@ -550,7 +550,7 @@ def test_results_record_the_limits_and_the_isolation_they_were_graded_under(tmp_
 
     result = grade_submission(reference_submission, notebooks=["gradient_check.ipynb"]).to_dict()
     assert result["limits"] == Limits().to_dict() and result["isolation"] == detect().level
-    assert json.loads(json.dumps(result))["limits"]["call_seconds"] == 10.0
+    assert json.loads(json.dumps(result))["limits"]["call_seconds"] == Limits().call_seconds
 
 
 # -- isolation modes ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ family's results, every invariant it must keep:
 
 1. its hit tests score 0 with a message naming the cause, and every other
    test scores what the same test scores for the reference graded alone;
-3. its ``seconds`` stay below the bound the scenario states (a call has 10 s,
+3. its ``seconds`` stay below the bound the scenario states (a call has 5 s,
    a submission 300 s);
 4. no process it started survives (markers in command lines and process
    names) and no file it wrote appears outside its sandbox; its folder is

@@ -52,6 +52,13 @@ class Counter:
         self.count += len(values)
         values.append(0)
         return self.count
+
+def fill_then_spin(megabytes):
+    import time
+    time.sleep(1)  # past the grader's first look at the worker's memory in this call
+    _held = np.ones(megabytes << 17)  # 8-byte floats, every page touched
+    while True:
+        pass
 """
 
 
@@ -154,6 +161,24 @@ def test_a_timeout_kills_the_call_and_the_next_call_gets_a_fresh_worker(module):
         module.forever(_timeout=1)
     assert time.monotonic() - start < 5
     assert module.double(2) == 4
+
+
+def test_a_timeout_of_code_that_filled_memory_meanwhile_names_the_memory_too(module):
+    # A slow machine can stop code that fills its memory by time before its MemoryError.
+    with pytest.raises(StudentTimeout) as info:
+        module.fill_then_spin(600, _timeout=3)
+    # The sizes themselves are not shown: code could set them to spell out the hidden inputs.
+    assert str(info.value) == ("your code did not finish within 3 s; meanwhile the memory it holds grew by more "
+                               "than 12.5% of its limit (2 GiB): does something keep growing?")
+
+
+def test_a_timeout_of_code_whose_memory_stays_put_names_only_the_time(module):
+    with pytest.raises(StudentTimeout) as small:
+        module.fill_then_spin(100, _timeout=3)  # grows by less than an eighth of the 2 GiB limit
+    with pytest.raises(StudentTimeout) as none:
+        module.forever(_timeout=2)
+    assert (str(small.value), str(none.value)) == ("your code did not finish within 3 s",
+                                                   "your code did not finish within 2 s")
 
 
 def test_a_function_that_timed_out_is_not_run_again(module):

@@ -68,7 +68,7 @@ class Scenario:
     must_lose: bool = True  # False: the hit tests may keep their points (the attack may just fail)
     whole: bool = False  # the notebook is unusable: every test of it scores 0 naming the cause
     status: str = "graded"  # graded alone; in a batch the other notebook is still there to grade
-    max_seconds: float = 30.0  # bound on the submission's "seconds" (published: 10 s a call, 300 s a submission)
+    max_seconds: float = 30.0  # bound on the submission's "seconds" (published: 5 s a call, 300 s a submission)
     batch: bool = False  # graded in its family's grade_batch (it can reach processes, files, the pool, others)
     network: bool = False  # tries to reach the test's loopback listener
     repeat: bool = False  # graded twice to show the same grades and messages

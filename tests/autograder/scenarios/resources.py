@@ -1,7 +1,7 @@
 """Resource abuse: endless loops, sleeps, huge allocations, fork and thread bombs, full disks, daemons, floods.
 
 A hostile use of time or memory costs the calls that made it, within the
-published limits (10 s a call, 300 s a submission), and nothing it starts
+published limits (5 s a call, 300 s a submission), and nothing it starts
 outlives its submission. Fork bombs only run inside the sandbox's own PID
 namespace (the working folder is /submission and PIDs are small there) and
 stop by themselves when PIDs pass 400, so they cannot escape a broken sandbox.
