@@ -314,6 +314,12 @@ class ErrorReply(Exception):
 
 
 PROC = Path("/proc")
+_TICKS = os.sysconf("SC_CLK_TCK")  # per second, in /proc/PID/stat
+# The kernel's CPU clock of another process (glibc, Linux): None where the C library has none.
+_CLOCK_GETCPUCLOCKID = getattr(ctypes.CDLL(None), "clock_getcpuclockid", None)
+if _CLOCK_GETCPUCLOCKID is not None:
+    _CLOCK_GETCPUCLOCKID.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_int)]  # pid_t, clockid_t *
+    _CLOCK_GETCPUCLOCKID.restype = ctypes.c_int
 
 
 def _processes(under=None):
@@ -337,13 +343,13 @@ def _processes(under=None):
 
 def _stat_rows(pids):
     """{pid: (parent pid, session id, CPU seconds)} of those of ``pids`` (strings) that still exist."""
-    ticks, rows, proc = os.sysconf("SC_CLK_TCK"), {}, str(PROC)
+    rows, proc = {}, str(PROC)
     # Plain file descriptors, not pathlib: this runs around every timed call.
     for name in pids:
         try:
             stat = _read_small(f"{proc}/{name}/stat")
             fields = stat[stat.rindex(b")") + 2:].split()  # after the command name, which may hold spaces
-            rows[int(name)] = (int(fields[1]), int(fields[3]), sum(map(int, fields[11:15])) / ticks)
+            rows[int(name)] = (int(fields[1]), int(fields[3]), sum(map(int, fields[11:15])) / _TICKS)
         except (OSError, ValueError, IndexError):
             continue  # the process ended meanwhile
     return rows
@@ -497,6 +503,17 @@ def _reap(family, seconds=5.0):
                 pass
 
 
+def _family(root, with_orphans):
+    """(the /proc table, the pids of ``root``, its descendants and, with ``with_orphans``, the workers' leftovers)."""
+    # The orphans are this process's children (it is their subreaper), the worker is one too.
+    table = _processes(under={os.getpid()} if with_orphans else {root})
+    roots = {root} | (orphans(table) if with_orphans else set())
+    family = set(roots)
+    for pid in roots:
+        family |= descendants(pid, table)
+    return table, family & table.keys()
+
+
 def tree_cpu_seconds(root, with_orphans=False):
     """utime + stime (and those of reaped children) of ``root`` and its descendants, from /proc.
 
@@ -504,15 +521,70 @@ def tree_cpu_seconds(root, with_orphans=False):
     process that left the worker's tree still ran the worker's code.
     Returns None where there is no /proc (macOS): the caller then has no per-process CPU time.
     """
-    # The orphans are this process's children (it is their subreaper), the worker is one too.
-    table = _processes(under={os.getpid()} if with_orphans else {root})
+    table, family = _family(root, with_orphans)
+    return sum(table[pid][2] for pid in family) if table else None
+
+
+class CpuReading:
+    """The CPU time of a worker's processes at one moment, to compare with a later reading (``since``).
+
+    Two figures are kept. ``ticks``: utime + stime of every process with its reaped children, from
+    /proc/PID/stat, in clock ticks (10 ms). ``clocks``: for each process, the kernel's CPU clock of
+    the process (every thread, ended ones too, to the nanosecond) and its reaped children's ticks.
+    """
+
+    def __init__(self, ticks, clocks):
+        self.ticks = ticks  # seconds
+        self.clocks = clocks  # pid -> (start time, process clock seconds, reaped children's seconds); None: unknown
+
+    def since(self, earlier):
+        """(CPU seconds used from ``earlier`` to this reading, whether they are to the nanosecond).
+
+        To the nanosecond when every process of ``earlier`` still exists (the same process: same
+        start time), none has reaped a child meanwhile, and all have a clock: the sum can then only
+        grow, as each clock does; a new process counts whole, with the children it reaped.
+        Otherwise a process's time moved or went (it ended, or a child it reaped did): the
+        difference of the ticks, which stays consistent across that.
+        """
+        kept = {pid: (start, children) for pid, (start, _, children) in self.clocks.items()}
+        fine = all(None not in values for values in self.clocks.values()) and all(
+            kept.get(pid) == (start, children) for pid, (start, _, children) in earlier.clocks.items())
+        if not fine:
+            return self.ticks - earlier.ticks, False
+        return self._fine_total() - earlier._fine_total(), True
+
+    def _fine_total(self):
+        return sum(clock + children for _, clock, children in self.clocks.values())
+
+
+def tree_cpu_reading(root, with_orphans=False):
+    """A ``CpuReading`` of ``root``, its descendants and, with ``with_orphans``, the workers' leftovers.
+
+    None where there is no /proc (macOS): the caller then has no per-process CPU time.
+    """
+    table, family = _family(root, with_orphans)
     if not table:
         return None
-    roots = {root} | (orphans(table) if with_orphans else set())
-    family = set(roots)
-    for pid in roots:
-        family |= descendants(pid, table)
-    return sum(table[pid][2] for pid in family if pid in table)
+    return CpuReading(sum(table[pid][2] for pid in family), {pid: _process_clock(pid) for pid in family})
+
+
+def _process_clock(pid):
+    """(start time in ticks, CPU seconds by the kernel's clock of process ``pid``, its reaped children's seconds).
+
+    The start time tells a process from a later one with its pid. Each is None where it cannot be
+    read: no such clock (not Linux with glibc), or the process ended.
+    """
+    start, clock, children = None, None, None
+    try:
+        fields = _read_small(f"{PROC}/{pid}/stat")
+        fields = fields[fields.rindex(b")") + 2:].split()  # after the command name, which may hold spaces
+        start, children = int(fields[19]), sum(map(int, fields[13:15])) / _TICKS
+        clock_id = ctypes.c_int()  # clockid_t
+        if _CLOCK_GETCPUCLOCKID is not None and _CLOCK_GETCPUCLOCKID(pid, ctypes.byref(clock_id)) == 0:
+            clock = time.clock_gettime(clock_id.value)
+    except (OSError, ValueError, IndexError):
+        pass
+    return start, clock, children
 
 
 def tree_usage(root):
@@ -727,13 +799,13 @@ class StudentSession:
         return self.worker
 
     def cpu_now(self):
-        """(worker generation, CPU seconds its processes and their leftovers have used), read from /proc.
+        """(worker generation, ``CpuReading`` of its processes and their leftovers).
 
-        The CPU seconds are None where the platform gives no per-process CPU time. Two
-        readings of one generation bracket what the worker did between them.
+        The reading is None where the platform gives no per-process CPU time. Two readings of
+        one generation bracket what the worker did between them (``later.since(earlier)``).
         """
         worker = self._ensure_worker()
-        return self.generation, tree_cpu_seconds(worker.process.pid, with_orphans=True)
+        return self.generation, tree_cpu_reading(worker.process.pid, with_orphans=True)
 
     def current_generation(self):
         """The generation of the live worker (starting one if needed)."""

@@ -4,8 +4,9 @@ A speed test asks how many times less CPU time the student's vectorized code
 needs than the reference's naive version on the same input. Both run in
 worker processes of the same kind (same sandbox, same limits), the reference in
 one of its own, so the reference never enters the student's worker. The
-trusted side reads each worker's CPU time from /proc before and after the
-calls, so nothing the student's code reports, nothing the student's own naive
+trusted side reads each worker's CPU time before and after the calls (the
+kernel's clock of each of its processes, to the nanosecond; /proc's 10 ms ticks
+where a process ended meanwhile), so nothing the student's code reports, nothing the student's own naive
 version does and nothing else the machine runs can move the figure much: CPU
 time does not grow when other processes take turns on the cores, as wall time
 does.
@@ -33,8 +34,10 @@ from autograder.proxy import RemoteObject
 from autograder.read import worker_copy
 from autograder.run import StudentCrash, StudentSession
 
-# Enough CPU time per measurement that /proc's resolution (10 ms) costs a few per cent at most.
-MIN_MEASURED_SECONDS = 0.1
+# Enough CPU time per measurement that the clock's resolution costs a few per cent at most: the
+# kernel's process clocks count nanoseconds, /proc's ticks (where a measure has to fall back on them) 10 ms.
+MIN_MEASURED_SECONDS = 0.02
+MIN_MEASURED_TICKS_SECONDS = 0.1
 MAX_STUDENT_CALLS = 20
 WALL_REPEATS = 3
 
@@ -141,33 +144,36 @@ def _bound(module, method, call_input, cls):
 def _cpu_per_call(session, call, timeout, max_calls, at_least=1, best=False):
     """(CPU seconds per call of ``call``, its last result), read from /proc around the calls.
 
-    Calls again until ``MIN_MEASURED_SECONDS`` of CPU time is measured or ``max_calls`` is
-    reached. After the first, the calls the measure still needs go in one request (``_repeat``),
+    Calls again until ``MIN_MEASURED_SECONDS`` of CPU time is measured (``MIN_MEASURED_TICKS_SECONDS``
+    once a reading had to fall back on ticks) or ``max_calls`` is reached. After the first, the calls the measure still needs go in one request (``_repeat``),
     so the input crosses the channel two or three times rather than once per call. ``best``
     gives the least of single calls (each long enough, each a request of its own) instead of
     the mean.
     """
-    used, calls, result, least = 0.0, 0, None, float("inf")
-    while calls < max_calls and (calls < at_least or used < MIN_MEASURED_SECONDS):
-        count = 1 if best or not calls else _calls_needed(used, calls, max_calls)
+    used, calls, result, least, needed = 0.0, 0, None, float("inf"), MIN_MEASURED_SECONDS
+    while calls < max_calls and (calls < at_least or used < needed):
+        count = 1 if best or not calls else _calls_needed(used, calls, max_calls, needed)
         generation, before = session.cpu_now()
         result = call(timeout, count)
         after_generation, after = session.cpu_now()
         if after_generation != generation:
             raise StudentCrash("the process running your code restarted while it was being timed")
-        used += after - before
-        least = min(least, after - before)
+        seconds, to_the_nanosecond = after.since(before)
+        if not to_the_nanosecond:  # the whole measure then needs as much time as ticks need
+            needed = MIN_MEASURED_TICKS_SECONDS
+        used += seconds
+        least = min(least, seconds)
         calls += count
     return (least if best else used / calls), result
 
 
-def _calls_needed(used, calls, max_calls):
-    """How many more calls reach ``MIN_MEASURED_SECONDS`` at the rate so far, with half as many again to spare
-    (/proc counts in 10 ms ticks, so a first short call's rate is rough); all that are left if none was seen."""
+def _calls_needed(used, calls, max_calls, needed):
+    """How many more calls reach ``needed`` seconds at the rate so far, with half as many again to spare
+    (a first short call's rate is rough, in ticks above all); all that are left if none was seen."""
     left = max_calls - calls
-    if used <= 0:  # below /proc's resolution so far
+    if used <= 0:  # below the clock's resolution so far
         return left
-    return max(1, min(left, math.ceil(1.5 * (MIN_MEASURED_SECONDS - used) / (used / calls))))
+    return max(1, min(left, math.ceil(1.5 * (needed - used) / (used / calls))))
 
 
 def _digest(call_input, cls):

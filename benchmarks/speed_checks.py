@@ -32,7 +32,7 @@ SPIN = "while True: pass"
 def _measure(submission, runs, clock, hogs):
     """({check: [ratios]}, [scores]) of ``runs`` gradings with ``clock`` and ``hogs`` spinning processes."""
     ratios, scores = defaultdict(list), []
-    original_ratio, original_cpu = timing.SpeedCheck.ratio, run.tree_cpu_seconds
+    original_ratio, original_cpu = timing.SpeedCheck.ratio, run.tree_cpu_reading
 
     def recording(self, student_method, reference_method, *args, **kwargs):
         value = original_ratio(self, student_method, reference_method, *args, **kwargs)
@@ -42,14 +42,14 @@ def _measure(submission, runs, clock, hogs):
     spinning = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(hogs)]
     timing.SpeedCheck.ratio = recording
     if clock == "wall":
-        run.tree_cpu_seconds = lambda *args, **kwargs: None
+        run.tree_cpu_reading = lambda *args, **kwargs: None
     try:
         for _ in range(runs):
             timing._REFERENCE_SECONDS.clear()
             result = grade_submission(submission, notebooks=NOTEBOOKS)
             scores.append(round(result.score, 4))
     finally:
-        timing.SpeedCheck.ratio, run.tree_cpu_seconds = original_ratio, original_cpu
+        timing.SpeedCheck.ratio, run.tree_cpu_reading = original_ratio, original_cpu
         for process in spinning:
             process.kill()
             process.wait()

@@ -40,6 +40,25 @@ def burns_in_a_child(seconds):
         burns(seconds)
         os._exit(0)
     os.waitpid(pid, 0)
+
+def burns_in_a_grandchild(seconds):
+    # A child that burns nothing itself, reaps a grandchild that does, and outlives the call.
+    import os, time
+    if os.fork() == 0:
+        grandchild = os.fork()
+        if grandchild == 0:
+            burns(seconds)
+            os._exit(0)
+        os.waitpid(grandchild, 0)
+        time.sleep(2)
+        os._exit(0)
+    time.sleep(seconds + 0.2)
+
+def burns_in_a_thread_that_ends(seconds):
+    import threading
+    thread = threading.Thread(target=burns, args=(seconds,))
+    thread.start()
+    thread.join()
 """
 SPEED_TESTS = ("faster", "beats")
 
@@ -67,6 +86,51 @@ def test_cpu_time_of_a_child_process_is_counted(module):
     assert burnt > 0.25
 
 
+def _measure_once(session, call):
+    """(CPU seconds, to the nanosecond) of one call, from the readings around it."""
+    generation, before = session.cpu_now()
+    call()
+    return session.cpu_now()[1].since(before)
+
+
+@pytest.mark.skipif(run._CLOCK_GETCPUCLOCKID is None, reason="no clock_getcpuclockid in this C library")
+def test_cpu_time_is_read_to_the_nanosecond_from_the_kernels_process_clocks(module):
+    """A 5 ms call measures about 5 ms, not 0 or 10 (/proc's ticks), so a measure needs few calls."""
+    session, student = module
+    readings = [_measure_once(session, lambda: student.burns(0.005)) for _ in range(5)]
+    assert all(fine and 0.0045 < seconds < 0.009 for seconds, fine in readings), readings
+    repeats = []
+    timing._cpu_per_call(session, lambda timeout, repeat: repeats.append(repeat) or student.burns(
+        0.03, _timeout=timeout, _repeat=repeat), 5, 20)
+    assert repeats == [1]  # 30 ms is measure enough
+
+
+@pytest.mark.skipif(run._CLOCK_GETCPUCLOCKID is None, reason="no clock_getcpuclockid in this C library")
+def test_cpu_time_of_a_thread_that_ended_is_counted_to_the_nanosecond(module):
+    # A process's clock keeps its ended threads' time: the reading after the call cannot fall below the one before.
+    session, student = module
+    seconds, fine = _measure_once(session, lambda: student.burns_in_a_thread_that_ends(0.05))
+    assert fine and 0.045 < seconds < 0.1
+
+
+def test_cpu_time_of_a_process_that_started_meanwhile_counts_with_the_children_it_reaped(module):
+    session, student = module
+    seconds, _ = _measure_once(session, lambda: student.burns_in_a_grandchild(0.1))
+    assert seconds > 0.08
+
+
+def test_a_child_that_ended_meanwhile_makes_the_measure_fall_back_on_ticks_and_need_more_time(module, monkeypatch):
+    session, student = module
+    seconds, fine = _measure_once(session, lambda: student.burns_in_a_child(0.05))
+    assert not fine and seconds > 0.03  # its time moved to the worker's reaped children, counted in ticks
+    repeats = []
+    call = lambda timeout, repeat: repeats.append(repeat) or student.burns_in_a_child(0.03, _timeout=timeout,
+                                                                                       _repeat=repeat)
+    per_call, _ = timing._cpu_per_call(session, call, 5, 20)
+    # 20 ms would do to the nanosecond (one call); in ticks the measure goes on to 100 ms.
+    assert sum(repeats) * per_call >= timing.MIN_MEASURED_TICKS_SECONDS > timing.MIN_MEASURED_SECONDS
+
+
 def test_repeated_calls_run_in_one_request_each_on_a_fresh_copy_of_the_input(module):
     session, student = module
     assert student.doubles_in_place(np.arange(3.0), _repeat=4).tolist() == [0.0, 2.0, 4.0]
@@ -81,7 +145,7 @@ def test_a_speed_measure_sends_its_input_a_few_times_however_many_calls_it_needs
     seconds, _ = timing._cpu_per_call(
         session, lambda timeout, repeat: student.burns(0.004, _timeout=timeout, _repeat=repeat), 5, 30)
     calls = [m for m in requests if m.get("op") == "call"]
-    # About 25 calls measure 0.1 s at 4 ms a call; one request each would be 25 requests.
+    # Several calls measure MIN_MEASURED_SECONDS at 4 ms a call; one request each would be as many requests.
     assert len(calls) <= 3 < sum(m.get("repeat", 1) for m in calls)
     assert 0.003 < seconds < 0.02
 
@@ -114,7 +178,7 @@ def test_the_reference_is_timed_once_per_grading_process(reference_submission, m
 @pytest.mark.slow
 def test_without_cpu_time_the_check_compares_how_wall_time_grows(tmp_path, reference_submission, monkeypatch):
     """Where there is no /proc: the reference passes and a slow vectorized version still fails."""
-    monkeypatch.setattr(run, "tree_cpu_seconds", lambda *args, **kwargs: None)
+    monkeypatch.setattr(run, "tree_cpu_reading", lambda *args, **kwargs: None)
     passed = grade_submission(reference_submission, notebooks=["knn.ipynb", "svm.ipynb"])
     outcomes = _speed_outcomes(passed)
     assert len(outcomes) == 3 and all(status == "passed" for status, _, _ in outcomes.values()), outcomes
