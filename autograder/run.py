@@ -55,7 +55,7 @@ _NUMPY_OPERATIONS = (
 )
 _NUMERIC_WARNINGS = {"FloatingPointError", "RuntimeWarning"}
 
-# A request that timed out names memory too when the worker's address space grew by this share of its limit
+# A request that timed out names memory too when the worker's resident memory grew by this share of its limit
 # during it: an endless loop that allocates nothing grows by a few MiB, code filling its memory by hundreds.
 MEMORY_GROWTH_NAMED = 1 / 8
 
@@ -139,7 +139,7 @@ class Worker:
         self.callbacks_served = 0  # each a round trip too, from the worker
         self.cpu_seen = 0.0  # its CPU seconds as last read from /proc (see cpu_seconds)
         self.peak_rss = 0  # bytes: the largest peak resident set of its processes, as last read
-        self.memory_at_start = None  # bytes: its address space early in the request under way (see _watch)
+        self.memory_at_start = None  # bytes: its resident memory early in the request under way (see _watch)
 
     def start(self):
         become_subreaper()
@@ -199,9 +199,9 @@ class Worker:
                     break
                 self.channel.send(self._serve_callback(reply), deadline)
         except ChannelTimeout:
-            growth = self._memory_growth()
+            note = self._memory_note()
             self.kill()
-            raise StudentTimeout(f"your code did not finish within {timeout:g} s{growth}") from None
+            raise StudentTimeout(f"your code did not finish within {timeout:g} s{note}") from None
         except ChannelOverBudget as exc:
             self.kill()
             raise StudentOverBudget(str(exc)) from None
@@ -222,12 +222,12 @@ class Worker:
     def _watch(self):
         """The channel's watchdog: the caller's, and a first look at the worker's memory in a long request."""
         if self.memory_at_start is None:
-            self.memory_at_start = address_space(self.process.pid)
+            self.memory_at_start = resident_bytes(self.process.pid)
         if self.watchdog is not None:
             self.watchdog()
 
-    def _memory_growth(self):
-        """For a request that timed out: how its memory grew, where that may be why (else "").
+    def _memory_note(self):
+        """For a request that timed out: a clause naming memory if its resident memory grew a lot (else "").
 
         Code that fills its memory limit slowly (many allocations that are each touched, on a
         machine busy enough to make that slow) can reach the call's time limit before its
@@ -237,7 +237,7 @@ class Worker:
         """
         limit = self.limits.memory_bytes
         before = self.memory_at_start
-        if before is None or address_space(self.process.pid) - before < limit * MEMORY_GROWTH_NAMED:
+        if not before or resident_bytes(self.process.pid) - before < limit * MEMORY_GROWTH_NAMED:
             return ""
         return (f"; meanwhile the memory it holds grew by more than {MEMORY_GROWTH_NAMED * 100:g}% of its limit "
                 f"({size_text(limit)}): does something keep growing?")
@@ -398,14 +398,14 @@ def _peak_rss(pid):
     return _status_bytes(pid, b"VmHWM")
 
 
-def address_space(root):
-    """Bytes: the largest address space (VmSize) of ``root`` and its descendants, 0 if unknown.
+def resident_bytes(root):
+    """Bytes: the largest resident set (VmRSS) of ``root`` and its descendants, 0 if unknown.
 
-    This is what the memory limit bounds, one process at a time.
+    Memory in use, not reserved: threads reserve tens of MiB of address space each, untouched.
     """
     table = _processes(under={root})
     family = ({root} | descendants(root, table)) & table.keys()
-    return max((_status_bytes(pid, b"VmSize") for pid in family), default=0)
+    return max((_status_bytes(pid, b"VmRSS") for pid in family), default=0)
 
 
 def descendants(root, table=None):
@@ -540,21 +540,21 @@ class CpuReading:
     def since(self, earlier):
         """(CPU seconds used from ``earlier`` to this reading, whether they are to the nanosecond).
 
-        To the nanosecond when every process of ``earlier`` still exists (the same process: same
-        start time), none has reaped a child meanwhile, and all have a clock: the sum can then only
-        grow, as each clock does; a new process counts whole, with the children it reaped.
-        Otherwise a process's time moved or went (it ended, or a child it reaped did): the
-        difference of the ticks, which stays consistent across that.
-        """
-        kept = {pid: (start, children) for pid, (start, _, children) in self.clocks.items()}
-        fine = all(None not in values for values in self.clocks.values()) and all(
-            kept.get(pid) == (start, children) for pid, (start, _, children) in earlier.clocks.items())
-        if not fine:
-            return self.ticks - earlier.ticks, False
-        return self._fine_total() - earlier._fine_total(), True
+        To the nanosecond when all processes have a clock and none has reaped a child meanwhile:
+        the sum can then only grow, as each clock does; a new process counts whole, with the
+        children it reaped. Where a child was reaped, its time moved into its parent's ticks:
+        the difference of the ticks, which stays consistent across that.
 
-    def _fine_total(self):
-        return sum(clock + children for _, clock, children in self.clocks.values())
+        Returns ``(None, False)`` if a process of ``earlier`` has ended (or another has its pid):
+        its time since ``earlier`` may be lost with it.
+        """
+        if any(pid not in self.clocks or self.clocks[pid][0] != start for pid, (start, _, _) in earlier.clocks.items()):
+            return None, False
+        known = all(None not in values for reading in (self, earlier) for values in reading.clocks.values())
+        if known and all(self.clocks[pid][2] == children for pid, (_, _, children) in earlier.clocks.items()):
+            return sum(clock + children for _, clock, children in self.clocks.values()) - sum(
+                clock + children for _, clock, children in earlier.clocks.values()), True
+        return self.ticks - earlier.ticks, False
 
 
 def tree_cpu_reading(root, with_orphans=False):
@@ -566,6 +566,14 @@ def tree_cpu_reading(root, with_orphans=False):
     if not table:
         return None
     return CpuReading(sum(table[pid][2] for pid in family), {pid: _process_clock(pid) for pid in family})
+
+
+class Measure:
+    """What ``StudentSession.timed`` measured: CPU ``seconds`` (None where there is no per-process CPU
+    time) and whether they are to the nanosecond (``fine``) or in ticks."""
+
+    seconds = None
+    fine = False
 
 
 def _process_clock(pid):
@@ -695,6 +703,7 @@ class StudentSession:
             notebooks = {path.name: path.read_text(encoding="utf-8-sig", errors="replace")
                          for path in sorted(self.submission_dir.glob("*.ipynb")) if path.is_file()}
         self.workspace = Workspace(notebooks, worker_uid(self.isolation, reference), self.limits.dataset)
+        self.reference = reference
         self.loads = []
         self.worker = None
         self.generation = 0
@@ -798,14 +807,38 @@ class StudentSession:
                         pass  # the load's own outcome was recorded the first time
         return self.worker
 
-    def cpu_now(self):
-        """(worker generation, ``CpuReading`` of its processes and their leftovers).
+    def cpu_now(self, with_orphans=True):
+        """(worker generation, ``CpuReading`` of its processes and, by default, their leftovers).
 
         The reading is None where the platform gives no per-process CPU time. Two readings of
         one generation bracket what the worker did between them (``later.since(earlier)``).
         """
         worker = self._ensure_worker()
-        return self.generation, tree_cpu_reading(worker.process.pid, with_orphans=True)
+        return self.generation, tree_cpu_reading(worker.process.pid, with_orphans=with_orphans)
+
+    @contextlib.contextmanager
+    def timed(self):
+        """Measure the CPU time the worker uses while the body runs: yields a ``Measure``, filled at the end.
+
+        A reference session does not count the grader's orphans: they are leftovers of a student's
+        worker, not the reference's.
+
+        Raises
+        ------
+        StudentCrash
+            If the worker restarted meanwhile, or one of its processes ended (its time may be lost).
+        """
+        generation, before = self.cpu_now(with_orphans=not self.reference)
+        measure = Measure()
+        yield measure
+        after_generation, after = self.cpu_now(with_orphans=not self.reference)
+        if after_generation != generation:
+            raise StudentCrash("the process running your code restarted while it was being timed")
+        if before is not None and after is not None:
+            measure.seconds, measure.fine = after.since(before)
+            if measure.seconds is None:
+                raise StudentCrash("a process of your code ended while it was being timed, so its CPU time "
+                                   "cannot be measured")
 
     def current_generation(self):
         """The generation of the live worker (starting one if needed)."""

@@ -32,7 +32,7 @@ from autograder.errors import GraderError
 from autograder.extract import extract
 from autograder.proxy import RemoteObject
 from autograder.read import worker_copy
-from autograder.run import StudentCrash, StudentSession
+from autograder.run import StudentSession
 
 # Enough CPU time per measurement that the clock's resolution costs a few per cent at most: the
 # kernel's process clocks count nanoseconds, /proc's ticks (where a measure has to fall back on them) 10 ms.
@@ -142,24 +142,22 @@ def _bound(module, method, call_input, cls):
 
 
 def _cpu_per_call(session, call, timeout, max_calls, at_least=1, best=False):
-    """(CPU seconds per call of ``call``, its last result), read from /proc around the calls.
+    """(CPU seconds per call of ``call``, its last result), measured around the calls (``session.timed``).
 
     Calls again until ``MIN_MEASURED_SECONDS`` of CPU time is measured (``MIN_MEASURED_TICKS_SECONDS``
-    once a reading had to fall back on ticks) or ``max_calls`` is reached. After the first, the calls the measure still needs go in one request (``_repeat``),
-    so the input crosses the channel two or three times rather than once per call. ``best``
+    once a measure had to fall back on ticks) or ``max_calls`` is reached. After the first, the
+    calls the measure still needs go in one request (``_repeat``), so the input crosses the
+    channel two or three times rather than once per call. ``best``
     gives the least of single calls (each long enough, each a request of its own) instead of
     the mean.
     """
     used, calls, result, least, needed = 0.0, 0, None, float("inf"), MIN_MEASURED_SECONDS
     while calls < max_calls and (calls < at_least or used < needed):
         count = 1 if best or not calls else _calls_needed(used, calls, max_calls, needed)
-        generation, before = session.cpu_now()
-        result = call(timeout, count)
-        after_generation, after = session.cpu_now()
-        if after_generation != generation:
-            raise StudentCrash("the process running your code restarted while it was being timed")
-        seconds, to_the_nanosecond = after.since(before)
-        if not to_the_nanosecond:  # the whole measure then needs as much time as ticks need
+        with session.timed() as measure:
+            result = call(timeout, count)
+        seconds = measure.seconds
+        if not measure.fine:  # the whole measure then needs as much time as ticks need
             needed = MIN_MEASURED_TICKS_SECONDS
         used += seconds
         least = min(least, seconds)

@@ -1,5 +1,6 @@
 """Speed checks: CPU time of worker processes read by the trusted side, against the reference's naive version."""
 import importlib.util
+import time
 
 import nbformat
 import numpy as np
@@ -11,6 +12,7 @@ from autograder.pipeline import grade_submission
 from autograder.reference import RELEASE
 from autograder.proxy import RemoteObject
 from autograder.run import StudentSession
+from autograder.sandbox import Isolation
 from tests.autograder.mutants import catalog
 from tests.autograder.submissions import make_edited_submission
 
@@ -53,6 +55,31 @@ def burns_in_a_grandchild(seconds):
         time.sleep(2)
         os._exit(0)
     time.sleep(seconds + 0.2)
+
+helper = []
+
+def start_a_helper(seconds):
+    # A child that burns ``seconds`` and then waits: its time is in every reading while it lives.
+    import os, signal
+    pid = os.fork()
+    if pid == 0:
+        burns(seconds)
+        signal.pause()
+    helper.append(pid)
+
+def end_the_helper():
+    import os, signal
+    os.kill(helper[0], signal.SIGKILL)
+    os.waitpid(helper[0], 0)
+
+def start_a_spinning_daemon():
+    import os
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            while True:
+                pass
+        os._exit(0)
 
 def burns_in_a_thread_that_ends(seconds):
     import threading
@@ -129,6 +156,34 @@ def test_a_child_that_ended_meanwhile_makes_the_measure_fall_back_on_ticks_and_n
     per_call, _ = timing._cpu_per_call(session, call, 5, 20)
     # 20 ms would do to the nanosecond (one call); in ticks the measure goes on to 100 ms.
     assert sum(repeats) * per_call >= timing.MIN_MEASURED_TICKS_SECONDS > timing.MIN_MEASURED_SECONDS
+
+
+def test_a_measure_in_which_a_process_of_the_worker_ended_is_refused(module):
+    # Ending a child that burnt before the measure would otherwise take its time out of it (a negative reading).
+    session, student = module
+    student.start_a_helper(0.3)
+    with pytest.raises(run.StudentCrash, match="ended while it was being timed"):
+        timing._cpu_per_call(session, lambda timeout, repeat: student.end_the_helper(_timeout=timeout), 5, 1)
+
+
+def test_a_students_leftover_process_is_not_charged_to_the_reference(tmp_path):
+    """Outside bubblewrap a daemon the student's worker left is the grader's child: the student's measures count
+    it (it may do the timed work), the reference's, taken while the student's worker lives, do not."""
+    isolation = Isolation("rlimits", ("forced by a test",))
+    with StudentSession(tmp_path / "student", isolation=isolation) as student_session, \
+            StudentSession(tmp_path / "reference", isolation=isolation, reference=True) as reference_session:
+        for session in (student_session, reference_session):
+            session.load("m.ipynb", [("code", CODE)])
+        student = RemoteObject(student_session, "m.ipynb", "m", student_session.generation)
+        reference = RemoteObject(reference_session, "m.ipynb", "m", reference_session.generation)
+        student.start_a_spinning_daemon()
+        time.sleep(0.5)  # for the daemon's parent to end, so that the grader adopts it
+        assert run.orphans()
+        charged, _ = timing._cpu_per_call(student_session, lambda timeout, repeat: student.sleeps(
+            0.3, _timeout=timeout), 5, 1)
+        alone, _ = timing._cpu_per_call(reference_session, lambda timeout, repeat: reference.burns(
+            0.05, _timeout=timeout), 5, 1)
+    assert charged > 0.15 and 0.045 < alone < 0.08
 
 
 def test_repeated_calls_run_in_one_request_each_on_a_fresh_copy_of_the_input(module):

@@ -59,6 +59,14 @@ def fill_then_spin(megabytes):
     _held = np.ones(megabytes << 17)  # 8-byte floats, every page touched
     while True:
         pass
+
+def reserve_then_spin():
+    import threading, time
+    time.sleep(1)
+    for _ in range(8):  # each reserves tens of MiB of address space, and touches little of it
+        threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+    while True:
+        pass
 """
 
 
@@ -175,10 +183,13 @@ def test_a_timeout_of_code_that_filled_memory_meanwhile_names_the_memory_too(mod
 def test_a_timeout_of_code_whose_memory_stays_put_names_only_the_time(module):
     with pytest.raises(StudentTimeout) as small:
         module.fill_then_spin(100, _timeout=3)  # grows by less than an eighth of the 2 GiB limit
+    with pytest.raises(StudentTimeout) as reserved:
+        module.reserve_then_spin(_timeout=3)
     with pytest.raises(StudentTimeout) as none:
         module.forever(_timeout=2)
-    assert (str(small.value), str(none.value)) == ("your code did not finish within 3 s",
-                                                   "your code did not finish within 2 s")
+    assert [str(small.value), str(reserved.value), str(none.value)] == [
+        "your code did not finish within 3 s", "your code did not finish within 3 s",
+        "your code did not finish within 2 s"]
 
 
 def test_a_function_that_timed_out_is_not_run_again(module):
