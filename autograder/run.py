@@ -341,15 +341,24 @@ def _processes(under=None):
     return table
 
 
+# Fields of /proc/PID/stat, counted from the one after the command name (proc(5) numbers them from 3 there).
+_PPID, _SESSION, _CPU, _CHILDREN_CPU, _START = 1, 3, slice(11, 15), slice(13, 15), 19  # CPU: utime .. cstime
+
+
+def _stat_fields(pid):
+    """The fields of /proc/PID/stat after the command name (which may hold spaces); OSError once it has ended."""
+    # Plain file descriptors, not pathlib: this runs around every timed call.
+    stat = _read_small(f"{PROC}/{pid}/stat")
+    return stat[stat.rindex(b")") + 2:].split()
+
+
 def _stat_rows(pids):
     """{pid: (parent pid, session id, CPU seconds)} of those of ``pids`` (strings) that still exist."""
-    rows, proc = {}, str(PROC)
-    # Plain file descriptors, not pathlib: this runs around every timed call.
+    rows = {}
     for name in pids:
         try:
-            stat = _read_small(f"{proc}/{name}/stat")
-            fields = stat[stat.rindex(b")") + 2:].split()  # after the command name, which may hold spaces
-            rows[int(name)] = (int(fields[1]), int(fields[3]), sum(map(int, fields[11:15])) / _TICKS)
+            fields = _stat_fields(name)
+            rows[int(name)] = (int(fields[_PPID]), int(fields[_SESSION]), sum(map(int, fields[_CPU])) / _TICKS)
         except (OSError, ValueError, IndexError):
             continue  # the process ended meanwhile
     return rows
@@ -584,9 +593,8 @@ def _process_clock(pid):
     """
     start, clock, children = None, None, None
     try:
-        fields = _read_small(f"{PROC}/{pid}/stat")
-        fields = fields[fields.rindex(b")") + 2:].split()  # after the command name, which may hold spaces
-        start, children = int(fields[19]), sum(map(int, fields[13:15])) / _TICKS
+        fields = _stat_fields(pid)
+        start, children = int(fields[_START]), sum(map(int, fields[_CHILDREN_CPU])) / _TICKS
         clock_id = ctypes.c_int()  # clockid_t
         if _CLOCK_GETCPUCLOCKID is not None and _CLOCK_GETCPUCLOCKID(pid, ctypes.byref(clock_id)) == 0:
             clock = time.clock_gettime(clock_id.value)
