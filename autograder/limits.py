@@ -31,7 +31,7 @@ class Limits:
     # One call into the student's code, sending and receiving included. The slowest call the digits
     # suites make of the reference takes under 30 ms; an endless loop costs the whole limit. Code
     # filling its memory can take longer than this to reach its MemoryError on a busy machine: the
-    # timeout's feedback then says how its memory grew (see run.MEMORY_GROWTH_NAMED).
+    # timeout's feedback then says that its memory grew (see run.MEMORY_GROWTH_NAMED).
     call_seconds: float = 5.0
     load_seconds: float = 30.0  # running one definition cell
     tuning_seconds: float = 120.0  # running one tuning cell

@@ -523,17 +523,6 @@ def _family(root, with_orphans):
     return table, family & table.keys()
 
 
-def tree_cpu_seconds(root, with_orphans=False):
-    """utime + stime (and those of reaped children) of ``root`` and its descendants, from /proc.
-
-    With ``with_orphans``, also those of the workers' leftovers (``orphans``) and theirs: a
-    process that left the worker's tree still ran the worker's code.
-    Returns None where there is no /proc (macOS): the caller then has no per-process CPU time.
-    """
-    table, family = _family(root, with_orphans)
-    return sum(table[pid][2] for pid in family) if table else None
-
-
 class CpuReading:
     """The CPU time of a worker's processes at one moment, to compare with a later reading (``since``).
 
@@ -557,7 +546,8 @@ class CpuReading:
         Returns ``(None, False)`` if a process of ``earlier`` has ended (or another has its pid):
         its time since ``earlier`` may be lost with it.
         """
-        if any(pid not in self.clocks or self.clocks[pid][0] != start for pid, (start, _, _) in earlier.clocks.items()):
+        if any(pid not in self.clocks or self.clocks[pid][0] != start
+               for pid, (start, _, _) in earlier.clocks.items()):
             return None, False
         known = all(None not in values for reading in (self, earlier) for values in reading.clocks.values())
         if known and all(self.clocks[pid][2] == children for pid, (_, _, children) in earlier.clocks.items()):
@@ -606,8 +596,8 @@ def _process_clock(pid):
 def tree_usage(root):
     """(CPU seconds, peak resident bytes) of ``root`` and its descendants, from /proc; (0.0, 0) where there is none.
 
-    The CPU seconds are ``tree_cpu_seconds(root)``'s; the peak is the largest of the processes' own
-    peaks (VmHWM), a bound of what one process held at once, not their sum.
+    The CPU seconds are in ticks, with reaped children's; the peak is the largest of the processes'
+    own peaks (VmHWM), a bound of what one process held at once, not their sum.
     """
     table = _processes(under={root})
     family = ({root} | descendants(root, table)) & table.keys()

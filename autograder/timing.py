@@ -6,10 +6,10 @@ worker processes of the same kind (same sandbox, same limits), the reference in
 one of its own, so the reference never enters the student's worker. The
 trusted side reads each worker's CPU time before and after the calls (the
 kernel's clock of each of its processes, to the nanosecond; /proc's 10 ms ticks
-where a process ended meanwhile), so nothing the student's code reports, nothing the student's own naive
-version does and nothing else the machine runs can move the figure much: CPU
-time does not grow when other processes take turns on the cores, as wall time
-does.
+where a process reaped a child meanwhile; see ``StudentSession.timed``), so
+nothing the student's code reports, nothing the student's own naive version
+does and nothing else the machine runs can move the figure much: CPU time does
+not grow when other processes take turns on the cores, as wall time does.
 
 The reference's time on an input is measured once per grading process and
 kept (``_REFERENCE_SECONDS``): every submission is compared with the same yardstick.
@@ -147,9 +147,8 @@ def _cpu_per_call(session, call, timeout, max_calls, at_least=1, best=False):
     Calls again until ``MIN_MEASURED_SECONDS`` of CPU time is measured (``MIN_MEASURED_TICKS_SECONDS``
     once a measure had to fall back on ticks) or ``max_calls`` is reached. After the first, the
     calls the measure still needs go in one request (``_repeat``), so the input crosses the
-    channel two or three times rather than once per call. ``best``
-    gives the least of single calls (each long enough, each a request of its own) instead of
-    the mean.
+    channel two or three times rather than once per call. ``best`` gives the least of single
+    calls (each long enough, each a request of its own) instead of the mean.
     """
     used, calls, result, least, needed = 0.0, 0, None, float("inf"), MIN_MEASURED_SECONDS
     while calls < max_calls and (calls < at_least or used < needed):
