@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from autograder import cpu_group
 from autograder.channel import Channel, ChannelClosed, ChannelOverBudget, ChannelRefused, ChannelTimeout
 from autograder.errors import RunError
 from autograder.limits import Limits, size_text
@@ -140,17 +141,27 @@ class Worker:
         self.cpu_seen = 0.0  # its CPU seconds as last read from /proc (see cpu_seconds)
         self.peak_rss = 0  # bytes: the largest peak resident set of its processes, as last read
         self.memory_at_start = None  # bytes: its resident memory early in the request under way (see _watch)
+        self.cpu_group = None  # its cpu_group.CpuGroup, where one could be made: its CPU time counted whole
 
     def start(self):
         become_subreaper()
         argv, env, cwd = worker_command(self.workspace, self.isolation)
+        self.cpu_group = cpu_group.make_group()
+        join = None
         try:
+            join = self.cpu_group.join_file() if self.cpu_group else None
             self.process = subprocess.Popen(
-                argv, env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL, preexec_fn=apply_limits(self.limits, self.workspace, self.isolation),
+                argv, env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                preexec_fn=_joining(join, apply_limits(self.limits, self.workspace, self.isolation)),
             )
         except (OSError, subprocess.SubprocessError) as exc:
+            self._drop_group()
             raise RunError(f"cannot start the worker process ({argv[0]}): {exc}") from exc
+        finally:
+            if join is not None:
+                os.close(join)
+        if self.cpu_group is not None and not self.cpu_group.holds(self.process.pid):
+            self._drop_group()  # it could not join: its CPU time is read from /proc
         _LIVE_WORKERS.add(self.process.pid)
         self.channel = Channel(self.process.stdin.fileno(), self.process.stdout.fileno(), self.limits,
                                self._watch, self.byte_budget)
@@ -287,22 +298,38 @@ class Worker:
         self.process.wait()
         _LIVE_WORKERS.discard(self.process.pid)
         _reap(family)
+        if self.cpu_group is not None:  # its count is complete now that all of them are gone
+            self.cpu_seen = max(self.cpu_seen, self.cpu_group.seconds() or 0.0)
+            self._drop_group()
         for stream in (self.process.stdin, self.process.stdout):
             try:
                 stream.close()
             except OSError:
                 pass
 
-    def cpu_seconds(self):
-        """CPU time used so far by the worker and every process under it, read by the trusted side.
+    def _drop_group(self):
+        if self.cpu_group is not None:
+            self.cpu_group.remove()
+            self.cpu_group = None
 
-        Once the worker has ended, the last reading (``kill`` reads it before killing); 0.0
-        where the platform gives no per-process CPU time. Each reading also updates ``peak_rss``.
+    def cpu_seconds(self):
+        """CPU time used so far by the worker and every process it started, read by the trusted side.
+
+        From its cgroup where it has one, else from /proc (processes that live, and the children
+        they reaped). Once the worker has ended, the last reading (``kill`` reads it before
+        killing, and its cgroup after); 0.0 where the platform gives no per-process CPU time.
+        Each reading also updates ``peak_rss``.
         """
         if self.process is not None and self.process.poll() is None:
             cpu, rss = tree_usage(self.process.pid)
+            grouped = self.cpu_group.seconds() if self.cpu_group is not None else None
+            cpu = cpu if grouped is None else grouped
             self.cpu_seen, self.peak_rss = max(self.cpu_seen, cpu), max(self.peak_rss, rss)
         return self.cpu_seen
+
+    def cpu_reading(self, with_orphans=False):
+        """A ``CpuReading`` of the worker now: of its cgroup, else of its processes (``tree_cpu_reading``)."""
+        return tree_cpu_reading(self.process.pid, with_orphans=with_orphans, group=self.cpu_group)
 
 
 class ErrorReply(Exception):
@@ -343,6 +370,24 @@ def _processes(under=None):
 
 # Fields of /proc/PID/stat, counted from the one after the command name (proc(5) numbers them from 3 there).
 _PPID, _SESSION, _CPU, _CHILDREN_CPU, _START = 1, 3, slice(11, 15), slice(13, 15), 19  # CPU: utime .. cstime
+
+
+def _joining(descriptor, then):
+    """A ``preexec_fn``: join the cgroup whose ``cgroup.procs`` is open as ``descriptor`` (if any), then ``then``.
+
+    Joining comes first, before the user id is dropped and before anything else runs.
+    """
+    if descriptor is None:
+        return then
+
+    def preexec():
+        try:
+            os.write(descriptor, b"0")
+        except OSError:
+            pass  # the worker then is not in the group: Worker.start sees it and reads /proc instead
+        then()
+
+    return preexec
 
 
 def _stat_fields(pid):
@@ -526,26 +571,32 @@ def _family(root, with_orphans):
 class CpuReading:
     """The CPU time of a worker's processes at one moment, to compare with a later reading (``since``).
 
-    Two figures are kept. ``ticks``: utime + stime of every process with its reaped children, from
-    /proc/PID/stat, in clock ticks (10 ms). ``clocks``: for each process, the kernel's CPU clock of
-    the process (every thread, ended ones too, to the nanosecond) and its reaped children's ticks.
+    Where the worker has a cgroup, its count (``group``): every task that ran in it, ended or not.
+    Else two figures of its processes. ``ticks``: utime + stime of every process with its reaped
+    children, from /proc/PID/stat, in clock ticks (10 ms). ``clocks``: for each process, the kernel's
+    CPU clock of the process (every thread, ended ones too, to the nanosecond) and its reaped children's ticks.
     """
 
-    def __init__(self, ticks, clocks):
+    def __init__(self, ticks, clocks, group=None):
         self.ticks = ticks  # seconds
         self.clocks = clocks  # pid -> (start time, process clock seconds, reaped children's seconds); None: unknown
+        self.group = group  # seconds, of the worker's cgroup; None: read from /proc
 
     def since(self, earlier):
         """(CPU seconds used from ``earlier`` to this reading, whether they are to the nanosecond).
 
-        To the nanosecond when all processes have a clock and none has reaped a child meanwhile:
+        Of the cgroup where both readings have it: to the microsecond, whatever ended meanwhile.
+        Else to the nanosecond when all processes have a clock and none has reaped a child meanwhile:
         the sum can then only grow, as each clock does; a new process counts whole, with the
         children it reaped. Where a child was reaped, its time moved into its parent's ticks:
         the difference of the ticks, which stays consistent across that.
 
         Returns ``(None, False)`` if a process of ``earlier`` has ended (or another has its pid):
-        its time since ``earlier`` may be lost with it.
+        its time since ``earlier`` may be lost with it; and if only one reading has the cgroup's count.
         """
+        if self.group is not None or earlier.group is not None:
+            both = self.group is not None and earlier.group is not None
+            return (self.group - earlier.group, True) if both else (None, False)
         if any(pid not in self.clocks or self.clocks[pid][0] != start
                for pid, (start, _, _) in earlier.clocks.items()):
             return None, False
@@ -556,11 +607,16 @@ class CpuReading:
         return self.ticks - earlier.ticks, False
 
 
-def tree_cpu_reading(root, with_orphans=False):
+def tree_cpu_reading(root, with_orphans=False, group=None):
     """A ``CpuReading`` of ``root``, its descendants and, with ``with_orphans``, the workers' leftovers.
 
-    None where there is no /proc (macOS): the caller then has no per-process CPU time.
+    Of ``group`` alone (a ``cpu_group.CpuGroup`` that ``root`` is in) where it can be read: it holds
+    all of them, orphans included. None where there is no /proc (macOS): the caller then has no
+    per-process CPU time.
     """
+    seconds = group.seconds() if group is not None else None
+    if seconds is not None:
+        return CpuReading(None, {}, seconds)
     table, family = _family(root, with_orphans)
     if not table:
         return None
@@ -812,7 +868,7 @@ class StudentSession:
         one generation bracket what the worker did between them (``later.since(earlier)``).
         """
         worker = self._ensure_worker()
-        return self.generation, tree_cpu_reading(worker.process.pid, with_orphans=with_orphans)
+        return self.generation, worker.cpu_reading(with_orphans=with_orphans)
 
     @contextlib.contextmanager
     def timed(self):
@@ -824,7 +880,8 @@ class StudentSession:
         Raises
         ------
         StudentCrash
-            If the worker restarted meanwhile, or one of its processes ended (its time may be lost).
+            If the worker restarted meanwhile, or, where it has no cgroup, one of its processes ended
+            (its time may be lost).
         """
         generation, before = self.cpu_now(with_orphans=not self.reference)
         measure = Measure()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 
+from autograder import cpu_group
 from autograder.compare import HIDDEN_TESTS
 from autograder.limits import Limits
 from autograder.proxy import RemoteObject
@@ -62,6 +63,7 @@ def selftest(require_sandbox=False):
     """Print what holds here; returns the exit status."""
     isolation = detect()
     print(isolation.describe())
+    print(f"worker CPU time, for the speed checks: counted {cpu_group.accounting()}")
     ok = True
     for name, (holds, detail) in run_probes(isolation).items():
         promised = isolation.level in PROMISES[name]

@@ -12,7 +12,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import batch, channel, run, versioning
+from autograder import batch, channel, cpu_group, run, versioning
 from autograder.batch import OutputLock, grade_batch
 from autograder.discover import SubmissionFolder
 from autograder.pool import run_pool
@@ -311,7 +311,9 @@ def test_as_root_each_worker_runs_under_an_unprivileged_user_id_with_a_process_l
 
 
 def test_without_proc_the_grader_still_grades(tmp_path, monkeypatch):
-    monkeypatch.setattr(run, "PROC", tmp_path / "no-proc")
+    for module in (run, cpu_group):  # a platform without /proc has no cgroups either
+        monkeypatch.setattr(module, "PROC", tmp_path / "no-proc")
+    monkeypatch.setattr(cpu_group, "_PARENT", [None])
     with StudentSession(tmp_path) as session:
         module = _module(session, "def f():\n    return 1")
         assert module.f() == 1

@@ -1,12 +1,13 @@
 """Speed checks: CPU time of worker processes read by the trusted side, against the reference's naive version."""
 import importlib.util
+import os
 import time
 
 import nbformat
 import numpy as np
 import pytest
 
-from autograder import run, timing
+from autograder import cpu_group, run, timing
 from autograder.compare import HIDDEN_TESTS
 from autograder.pipeline import grade_submission
 from autograder.reference import RELEASE
@@ -81,6 +82,21 @@ def start_a_spinning_daemon():
                 pass
         os._exit(0)
 
+def burns_in_a_child_the_kernel_reaps(seconds):
+    # With SIGCHLD ignored the kernel reaps the child itself: /proc keeps no trace of its time.
+    import os, signal, time
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    pid = os.fork()
+    if pid == 0:
+        burns(seconds)
+        os._exit(0)
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.001)
+
 def burns_in_a_thread_that_ends(seconds):
     import threading
     thread = threading.Thread(target=burns, args=(seconds,))
@@ -90,8 +106,18 @@ def burns_in_a_thread_that_ends(seconds):
 SPEED_TESTS = ("faster", "beats")
 
 
+@pytest.fixture(params=["cgroup", "per process"])
+def accounting(request, monkeypatch):
+    """Each way a worker's CPU time is counted: by its cgroup, or from /proc where none can be made."""
+    if request.param == "cgroup" and not cpu_group.available():
+        pytest.skip("no cgroup can be made on this machine")
+    if request.param == "per process":
+        monkeypatch.setattr(cpu_group, "make_group", lambda: None)
+    return request.param
+
+
 @pytest.fixture
-def module(tmp_path):
+def module(tmp_path, accounting):
     session = StudentSession(tmp_path)
     session.load("m.ipynb", [("code", CODE)])
     yield session, RemoteObject(session, "m.ipynb", "m", session.generation)
@@ -121,6 +147,7 @@ def _measure_once(session, call):
 
 
 @pytest.mark.skipif(run._CLOCK_GETCPUCLOCKID is None, reason="no clock_getcpuclockid in this C library")
+@pytest.mark.parametrize("accounting", ["per process"], indirect=True)
 def test_cpu_time_is_read_to_the_nanosecond_from_the_kernels_process_clocks(module):
     """A 5 ms call measures about 5 ms, not 0 or 10 (/proc's ticks), so a measure needs few calls."""
     session, student = module
@@ -146,6 +173,7 @@ def test_cpu_time_of_a_process_that_started_meanwhile_counts_with_the_children_i
     assert seconds > 0.08
 
 
+@pytest.mark.parametrize("accounting", ["per process"], indirect=True)
 def test_a_child_that_ended_meanwhile_makes_the_measure_fall_back_on_ticks_and_need_more_time(module):
     session, student = module
     seconds, fine = _measure_once(session, lambda: student.burns_in_a_child(0.05))
@@ -158,6 +186,7 @@ def test_a_child_that_ended_meanwhile_makes_the_measure_fall_back_on_ticks_and_n
     assert sum(repeats) * per_call >= timing.MIN_MEASURED_TICKS_SECONDS > timing.MIN_MEASURED_SECONDS
 
 
+@pytest.mark.parametrize("accounting", ["per process"], indirect=True)
 def test_a_measure_in_which_a_process_of_the_worker_ended_is_refused(module):
     # Ending a child that burnt before the measure would otherwise take its time out of it (a negative reading).
     session, student = module
@@ -166,7 +195,7 @@ def test_a_measure_in_which_a_process_of_the_worker_ended_is_refused(module):
         timing._cpu_per_call(session, lambda timeout, repeat: student.end_the_helper(_timeout=timeout), 5, 1)
 
 
-def test_a_students_leftover_process_is_not_charged_to_the_reference(tmp_path):
+def test_a_students_leftover_process_is_not_charged_to_the_reference(tmp_path, accounting):
     """Outside bubblewrap a daemon the student's worker left is the grader's child: the student's measures count
     it (it may do the timed work), the reference's, taken while the student's worker lives, do not."""
     isolation = Isolation("rlimits", ("forced by a test",))
@@ -184,6 +213,65 @@ def test_a_students_leftover_process_is_not_charged_to_the_reference(tmp_path):
         alone, _ = timing._cpu_per_call(reference_session, lambda timeout, repeat: reference.burns(
             0.05, _timeout=timeout), 5, 1)
     assert charged > 0.15 and 0.045 < alone < 0.08
+
+
+@pytest.mark.parametrize("accounting", ["cgroup"], indirect=True)
+def test_with_a_cgroup_a_child_the_kernel_reaps_itself_is_counted(module):
+    """The child leaves nothing in /proc (read per process, 50 ms measured under 1 ms); its cgroup has it all."""
+    session, student = module
+    seconds, fine = _measure_once(session, lambda: student.burns_in_a_child_the_kernel_reaps(0.05))
+    assert fine and 0.045 < seconds < 0.1
+
+
+@pytest.mark.parametrize("accounting", ["cgroup"], indirect=True)
+def test_with_a_cgroup_a_child_that_ended_is_counted_finely_so_the_measure_needs_no_more_time(module):
+    session, student = module
+    seconds, fine = _measure_once(session, lambda: student.burns_in_a_child(0.05))
+    assert fine and 0.045 < seconds < 0.1
+    repeats = []
+    timing._cpu_per_call(session, lambda timeout, repeat: repeats.append(repeat) or student.burns_in_a_child(
+        0.03, _timeout=timeout, _repeat=repeat), 5, 20)
+    assert repeats == [1]  # 30 ms is measure enough, as for work in the worker itself
+
+
+@pytest.mark.parametrize("accounting", ["cgroup"], indirect=True)
+def test_with_a_cgroup_ending_a_process_during_a_measure_is_measured_not_refused(module):
+    # A helper that burnt 0.3 s before the measure and is ended in it: its past time stays in the count.
+    session, student = module
+    student.start_a_helper(0.3)
+    time.sleep(0.5)  # for the helper to burn its time before the measure
+    seconds, fine = _measure_once(session, student.end_the_helper)
+    assert fine and 0.0 <= seconds < 0.02
+
+
+@pytest.mark.parametrize("accounting", ["cgroup"], indirect=True)
+def test_a_workers_cgroup_holds_it_and_is_removed_when_it_ends(module):
+    session, student = module
+    first = session.worker.cpu_group
+    assert first.holds(session.worker.process.pid) and first.folder.is_dir()
+    with pytest.raises(run.StudentTimeout):
+        student.sleeps(10, _timeout=0.3)  # the worker is killed
+    assert not first.folder.exists()
+    student = RemoteObject(session, "m.ipynb", "m", session.current_generation())
+    second = session.worker.cpu_group
+    assert second.folder != first.folder and second.holds(session.worker.process.pid)
+    session.close()
+    assert not second.folder.exists()
+
+
+@pytest.mark.parametrize("accounting", ["cgroup"], indirect=True)
+def test_a_worker_that_could_not_join_its_cgroup_is_measured_from_proc(tmp_path, accounting, monkeypatch):
+    # Its join writes elsewhere, as when the write into the group is refused.
+    monkeypatch.setattr(cpu_group.CpuGroup, "join_file", lambda self: os.open(os.devnull, os.O_WRONLY))
+    with StudentSession(tmp_path) as session:
+        session.load("m.ipynb", [("code", CODE)])
+        student = RemoteObject(session, "m.ipynb", "m", session.generation)
+        assert session.worker.cpu_group is None
+        reading = session.cpu_now()[1]
+        assert reading.group is None and reading.clocks  # per process
+        seconds, _ = _measure_once(session, lambda: student.burns(0.05))
+    assert 0.045 < seconds < 0.1
+    assert not [p for p in cpu_group._PARENT[0][1].iterdir() if p.name.startswith(f"nn-kit-{os.getpid()}-")]
 
 
 def test_repeated_calls_run_in_one_request_each_on_a_fresh_copy_of_the_input(module):

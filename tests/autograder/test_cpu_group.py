@@ -1,0 +1,82 @@
+"""cpu_group: where a worker's cgroup is made, read and removed."""
+import os
+
+import pytest
+
+from autograder import cpu_group
+
+V2_ONLY = ("0::/user.slice/user-1000.slice/session-3.scope\n",
+           "35 24 0:30 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n")
+HYBRID = ("4:memory:/job\n3:cpu,cpuacct:/job\n0::/\n",
+          "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
+          "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+          "40 31 0:35 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n")
+# A container that sees its own cgroup as the root of the mount.
+CONTAINER_V1 = ("2:cpuacct:/docker/abc\n",
+                "50 40 0:40 /docker/abc /sys/fs/cgroup/cpuacct ro - cgroup cgroup rw,cpuacct\n")
+NONE = ("", "20 1 8:1 / / rw - ext4 /dev/sda1 rw\n")
+
+
+@pytest.fixture
+def fake_proc(tmp_path, monkeypatch):
+    def make(memberships, mounts):
+        (tmp_path / "self").mkdir(exist_ok=True)
+        (tmp_path / "self" / "cgroup").write_text(memberships)
+        (tmp_path / "self" / "mountinfo").write_text(mounts)
+        monkeypatch.setattr(cpu_group, "PROC", tmp_path)
+    return make
+
+
+@pytest.mark.parametrize("files, expected", [
+    (V2_ONLY, [("v2", "/sys/fs/cgroup/user.slice/user-1000.slice/session-3.scope")]),
+    (HYBRID, [("v2", "/sys/fs/cgroup/unified"), ("v1", "/sys/fs/cgroup/cpu,cpuacct/job")]),
+    (CONTAINER_V1, [("v1", "/sys/fs/cgroup/cpuacct")]),
+    (NONE, []),
+])
+def test_the_graders_own_cgroup_is_found_in_each_tree_as_mounted(fake_proc, files, expected):
+    fake_proc(*files)
+    assert [(kind, str(folder)) for kind, folder in cpu_group._own_cgroups()] == expected
+
+
+def test_without_a_writable_cgroup_no_group_is_made(fake_proc, monkeypatch):
+    fake_proc(*NONE)
+    monkeypatch.setattr(cpu_group, "_PARENT", [None])
+    assert cpu_group.make_group() is None and not cpu_group.available()
+    assert cpu_group.accounting().startswith("per process from /proc")
+
+
+@pytest.mark.parametrize("kind, name, text, seconds", [
+    ("v2", "cpu.stat", "usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\n", 1.5),
+    ("v1", "cpuacct.usage", "2250000000\n", 2.25),
+])
+def test_a_groups_count_is_read_in_seconds(tmp_path, kind, name, text, seconds):
+    (tmp_path / name).write_text(text)
+    assert cpu_group.CpuGroup(tmp_path, kind).seconds() == seconds
+    assert cpu_group.CpuGroup(tmp_path / "gone", kind).seconds() is None
+
+
+def test_groups_that_ended_graders_left_are_removed_and_others_kept(tmp_path):
+    ended = 2**22 + 7  # above any pid_max: no such process
+    for name in (f"nn-kit-{ended}-1", f"nn-kit-{os.getpid()}-1", "someone-else"):
+        (tmp_path / name).mkdir()
+    cpu_group._remove_stale(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"nn-kit-{os.getpid()}-1", "someone-else"]
+
+
+@pytest.mark.skipif(not cpu_group.available(), reason="no cgroup can be made on this machine")
+def test_a_process_that_joins_a_group_is_counted_after_it_ended():
+    group = cpu_group.make_group()
+    try:
+        descriptor = group.join_file()
+        pid = os.fork()
+        if pid == 0:
+            os.write(descriptor, b"0")
+            end = os.times().elapsed + 0.05
+            while os.times().elapsed < end:
+                pass
+            os._exit(0)
+        os.close(descriptor)
+        os.waitpid(pid, 0)
+        assert 0.04 < group.seconds() < 0.2
+    finally:
+        assert group.remove() and not group.folder.exists()
