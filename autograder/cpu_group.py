@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 import time
 from pathlib import Path
 
 PROC = Path("/proc")
 _PREFIX = "nn-kit-"  # a group's name: nn-kit-<grader pid>-<n>
 _COUNTER = itertools.count(1)
-_PARENT = [None]  # [None]: not looked for yet; [False]: none writable; [(kind, folder)]: where groups are made
+_PARENT = [None]  # [None]: not looked for yet; [False]: none usable; [(kind, folder)]: where groups are made
+_LOOKING = threading.Lock()  # one look per process, also where threads start workers at once (a Dask worker)
 
 
 class CpuGroup:
@@ -85,11 +87,18 @@ class CpuGroup:
 
 def available():
     """Whether workers get a cgroup each here (looked for once per process)."""
-    if _PARENT[0] is None:
-        _PARENT[0] = _writable_parent() or False
-        if _PARENT[0]:
-            _remove_stale(_PARENT[0][1])
+    with _LOOKING:
+        if _PARENT[0] is None:
+            _PARENT[0] = _writable_parent() or False
+            if _PARENT[0]:
+                _remove_stale(_PARENT[0][1])
     return bool(_PARENT[0])
+
+
+def unusable():
+    """No more groups in this process: a worker could not join one (cgroup v2 forbids it where the
+    grader's cgroup hands controllers down), so every later worker is counted from /proc alike."""
+    _PARENT[0] = False
 
 
 def make_group():

@@ -161,7 +161,8 @@ class Worker:
             if join is not None:
                 os.close(join)
         if self.cpu_group is not None and not self.cpu_group.holds(self.process.pid):
-            self._drop_group()  # it could not join: its CPU time is read from /proc
+            self._drop_group()  # it could not join: its CPU time is read from /proc, and every later worker's
+            cpu_group.unusable()
         _LIVE_WORKERS.add(self.process.pid)
         self.channel = Channel(self.process.stdin.fileno(), self.process.stdout.fileno(), self.limits,
                                self._watch, self.byte_budget)

@@ -263,6 +263,8 @@ def test_a_workers_cgroup_holds_it_and_is_removed_when_it_ends(module):
 def test_a_worker_that_could_not_join_its_cgroup_is_measured_from_proc(tmp_path, accounting, monkeypatch):
     # Its join writes elsewhere, as when the write into the group is refused.
     monkeypatch.setattr(cpu_group.CpuGroup, "join_file", lambda self: os.open(os.devnull, os.O_WRONLY))
+    monkeypatch.setattr(cpu_group, "_PARENT", list(cpu_group._PARENT))  # restored after: it marks them unusable
+    parent = cpu_group._PARENT[0][1]
     with StudentSession(tmp_path) as session:
         session.load("m.ipynb", [("code", CODE)])
         student = RemoteObject(session, "m.ipynb", "m", session.generation)
@@ -270,8 +272,9 @@ def test_a_worker_that_could_not_join_its_cgroup_is_measured_from_proc(tmp_path,
         reading = session.cpu_now()[1]
         assert reading.group is None and reading.clocks  # per process
         seconds, _ = _measure_once(session, lambda: student.burns(0.05))
+        assert not cpu_group.available()  # and the workers after it go without
     assert 0.045 < seconds < 0.1
-    assert not [p for p in cpu_group._PARENT[0][1].iterdir() if p.name.startswith(f"nn-kit-{os.getpid()}-")]
+    assert not [p for p in parent.iterdir() if p.name.startswith(f"nn-kit-{os.getpid()}-")]
 
 
 def test_repeated_calls_run_in_one_request_each_on_a_fresh_copy_of_the_input(module):
