@@ -80,3 +80,11 @@ def test_a_process_that_joins_a_group_is_counted_after_it_ended():
         assert 0.04 < group.seconds() < 0.2
     finally:
         assert group.remove() and not group.folder.exists()
+
+
+@pytest.mark.skipif(not cpu_group.available(), reason="no cgroup can be made on this machine")
+def test_selftests_sentence_names_the_cgroup_tree_in_use_and_leaves_no_group():
+    kind, parent = cpu_group._PARENT[0]
+    before = set(parent.iterdir())
+    assert cpu_group.accounting() == f"by a cgroup per worker ({kind}, in {parent})"
+    assert set(parent.iterdir()) == before
