@@ -3,13 +3,18 @@
 /proc knows a process's CPU time while it lives, and a child's only once its parent has
 reaped it, in 10 ms ticks: a child the kernel reaps itself (its parent ignores SIGCHLD)
 leaves no trace at all. A cgroup's counter holds the time of every task that ever ran in
-it, ended, reaped or not, to the microsecond (cgroup v2 ``cpu.stat``) or the nanosecond
-(v1 ``cpuacct.usage``). A worker joins its group before it runs anything, so everything it
-starts is in it too, daemons that leave its session included; without write access to
-the cgroup tree (the sandboxed worker has another user id and no /sys) nothing can leave.
+it, ended, reaped or not (cgroup v2 ``cpu.stat``, in microseconds, or v1 ``cpuacct.usage``,
+in nanoseconds; a task still running when it is read may be up to one scheduler tick
+behind, as its own clock is). A worker joins its group before it runs anything, so
+everything it starts is in it too, daemons that leave its session included.
+
+A group only counts what the worker cannot take out of it: ``Worker.start`` gives one only
+to a worker that cannot write the cgroup tree (``holds_every_process``). A worker that could
+(one with the grader's user id outside bubblewrap) could move a child into another group,
+the reference's included, with ``clone3(CLONE_INTO_CGROUP)``, which Landlock does not see.
 
 A group is made in the grader's own cgroup, of v2 or else of v1's ``cpuacct`` hierarchy.
-Where neither can be written (an unprivileged user without a delegated cgroup, a
+Where neither can be written and joined (an unprivileged user without a delegated cgroup, a
 container's read-only cgroup tree, macOS), ``make_group`` returns None and the caller
 measures from /proc (``run.CpuReading``); ``accounting`` says which is in use.
 """
@@ -17,15 +22,16 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import threading
 import time
 from pathlib import Path
 
 PROC = Path("/proc")
-_PREFIX = "nn-kit-"  # a group's name: nn-kit-<grader pid>-<n>
+_PREFIX = "nn-kit-"  # a group's name: nn-kit-<grader pid>.<its start time>-<n>
 _COUNTER = itertools.count(1)
 _PARENT = [None]  # [None]: not looked for yet; [False]: none usable; [(kind, folder)]: where groups are made
-_LOOKING = threading.Lock()  # one look per process, also where threads start workers at once (a Dask worker)
+_LOOKING = threading.Lock()  # one look per process, whichever thread starts the first worker
 
 
 class CpuGroup:
@@ -63,12 +69,12 @@ class CpuGroup:
         except (OSError, ValueError):
             return None
 
-    def holds(self, pid):
-        """Whether process ``pid`` is in the group."""
+    def pids(self):
+        """Pids of the processes in the group now (empty if it cannot be read)."""
         try:
-            return str(pid) in (self.folder / "cgroup.procs").read_text().split()
-        except OSError:
-            return False
+            return {int(pid) for pid in (self.folder / "cgroup.procs").read_text().split()}
+        except (OSError, ValueError):
+            return set()
 
     def remove(self, seconds=1.0):
         """Remove the group once its processes are gone (they leave it as they die); True if it is gone."""
@@ -85,61 +91,111 @@ class CpuGroup:
                 time.sleep(0.005)
 
 
+def holds_every_process(isolation, uid):
+    """Whether a worker's group would count all it runs: the worker cannot write the cgroup tree.
+
+    Inside bubblewrap it sees no /sys and holds no descriptor of a cgroup; elsewhere it needs a
+    user id of its own (``uid``), which may not write the grader's cgroups (root's, or a delegated
+    user's: the grader's own id).
+    """
+    return isolation.level == "bubblewrap" or uid is not None
+
+
 def available():
     """Whether workers get a cgroup each here (looked for once per process)."""
-    with _LOOKING:
-        if _PARENT[0] is None:
-            _PARENT[0] = _writable_parent() or False
-            if _PARENT[0]:
-                _remove_stale(_PARENT[0][1])
-    return bool(_PARENT[0])
+    return _parent() is not None
 
 
 def unusable():
-    """No more groups in this process: a worker could not join one (cgroup v2 forbids it where the
-    grader's cgroup hands controllers down), so every later worker is counted from /proc alike."""
+    """No more groups in this process: a worker could not join one after all, so that every
+    later worker is counted from /proc alike, and the speed checks measure one way."""
     _PARENT[0] = False
 
 
 def make_group():
     """A new, empty ``CpuGroup``, or None where no cgroup can be made here."""
-    if not available():
+    parent = _parent()
+    if parent is None:
         return None
-    kind, parent = _PARENT[0]
-    folder = parent / f"{_PREFIX}{os.getpid()}-{next(_COUNTER)}"
-    try:
-        folder.mkdir()
-    except OSError:
-        return None
-    return CpuGroup(folder, kind)
+    kind, folder = parent
+    for _ in range(100):  # a name a group left behind holds is skipped
+        group = CpuGroup(folder / f"{_PREFIX}{_OWNER}-{next(_COUNTER)}", kind)
+        try:
+            group.folder.mkdir()
+            return group
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+    return None
 
 
 def accounting():
     """How worker CPU time is counted here, for ``autograder selftest``: a sentence."""
-    group = make_group()
-    if group is None:
-        return "per process from /proc (no cgroup can be made here: see docs/security.md)"
+    parent = _parent()
+    if parent is None:
+        return "per process from /proc (no cgroup can be made and joined here: see docs/security.md)"
+    kind, folder = parent
+    return f"by a cgroup per worker ({kind}, in {folder}) where the worker cannot write cgroups, else per process"
+
+
+def _parent():
+    """(kind, folder) where groups are made, or None; looked for once, under the lock."""
+    with _LOOKING:
+        if _PARENT[0] is None:
+            _PARENT[0] = _joinable_parent() or False
+            if _PARENT[0]:
+                _remove_stale(_PARENT[0][1])
+        return _PARENT[0] or None
+
+
+def _start_time(pid):
+    """The start time of process ``pid`` in ticks since boot, as a string; None if there is no such process."""
     try:
-        return f"by a cgroup per worker ({group.kind}, in {group.folder.parent})"
-    finally:
-        group.remove()
+        return (PROC / str(pid) / "stat").read_text().rpartition(")")[2].split()[19]
+    except (OSError, IndexError):
+        return None
 
 
-def _writable_parent():
-    """(kind, folder) of this process's own cgroup where a child group can be made and joined, else None."""
+_OWNER = f"{os.getpid()}.{_start_time(os.getpid())}"  # a pid with its start time names one process only
+
+
+def _joinable_parent():
+    """(kind, folder) of this process's own cgroup where a child group can be made and a process can join it."""
     for kind, folder in _own_cgroups():
-        probe = folder / f"{_PREFIX}{os.getpid()}-probe"
+        probe = CpuGroup(folder / f"{_PREFIX}{_OWNER}-probe", kind)
         try:
-            probe.mkdir()
+            probe.folder.mkdir()
         except OSError:
             continue
         try:
-            usable = os.access(probe / "cgroup.procs", os.W_OK) and CpuGroup(probe, kind).seconds() is not None
+            if probe.seconds() is not None and _can_join(probe):
+                return kind, folder
         finally:
-            CpuGroup(probe, kind).remove()
-        if usable:
-            return kind, folder
+            probe.remove()
     return None
+
+
+def _can_join(group):
+    """Whether a process can move itself into ``group`` (a forked child tries, then ends)."""
+    try:
+        descriptor = group.join_file()
+    except OSError:
+        return False
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child only writes and exits: safe in a process with threads
+            try:
+                os.write(descriptor, b"0")
+                os._exit(0)
+            except BaseException:
+                os._exit(1)
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status) == 0
+    except OSError:
+        return False
+    finally:
+        os.close(descriptor)
 
 
 def _own_cgroups():
@@ -168,22 +224,41 @@ def _own_cgroups():
             if (kind == "v2" and fstype != "cgroup2") or (kind == "v1" and (fstype != "cgroup"
                                                                               or "cpuacct" not in options)):
                 continue
-            root, mount_point, path = fields[3], fields[4], paths[kind]
-            # A container may see its own cgroup as the mount's root.
-            relative = os.path.relpath(path, root) if path.startswith(root) else None
-            if relative is not None:
-                found.append((kind, Path(mount_point) / ("" if relative == "." else relative)))
+            folder = _inside(_unescape(fields[3]), _unescape(fields[4]), paths[kind])
+            if folder is not None:
+                found.append((kind, folder))
                 break
     return found
 
 
+def _inside(root, mount_point, path):
+    """Where cgroup ``path`` is under a mount of the tree's ``root`` at ``mount_point``; None if it is not under it.
+
+    A container may see its own cgroup as the mount's root; a path outside its namespace
+    (``/../sibling``) is not under any mount it has.
+    """
+    parts, root_parts = Path(path).parts, Path(root).parts
+    if ".." in parts or parts[:len(root_parts)] != root_parts:
+        return None
+    return Path(mount_point, *parts[len(root_parts):])
+
+
+def _unescape(field):
+    """A mountinfo field with its octal escapes (``\\040`` for a space) decoded."""
+    return re.sub(r"\\([0-7]{3})", lambda match: chr(int(match.group(1), 8)), field)
+
+
 def _remove_stale(parent):
-    """Remove the groups that graders which have ended left behind (a group left only if its processes lingered)."""
+    """Remove the groups that ended graders left behind (a group is left only if its processes lingered).
+
+    A grader is known by its pid and start time, so a later process with its pid is not taken for it.
+    """
     try:
         entries = list(parent.iterdir())
     except OSError:
         return
     for entry in entries:
-        owner = entry.name[len(_PREFIX):].split("-")[0]
-        if entry.name.startswith(_PREFIX) and owner.isdigit() and not (PROC / owner).exists():
+        owner = entry.name[len(_PREFIX):].rpartition("-")[0]
+        pid, _, started = owner.partition(".")
+        if entry.name.startswith(_PREFIX) and pid.isdigit() and _start_time(pid) != started:
             CpuGroup(entry, "").remove(seconds=0)

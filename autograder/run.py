@@ -138,31 +138,21 @@ class Worker:
         self.channel = None
         self.last_id = 0  # of the last request; the worker echoes it in its reply
         self.callbacks_served = 0  # each a round trip too, from the worker
-        self.cpu_seen = 0.0  # its CPU seconds as last read from /proc (see cpu_seconds)
+        self.cpu_seen = 0.0  # its CPU seconds as last read, from its cgroup or /proc (see cpu_seconds)
         self.peak_rss = 0  # bytes: the largest peak resident set of its processes, as last read
         self.memory_at_start = None  # bytes: its resident memory early in the request under way (see _watch)
-        self.cpu_group = None  # its cpu_group.CpuGroup, where one could be made: its CPU time counted whole
+        self.cpu_group = None  # its cpu_group.CpuGroup, where it has one: its CPU time counted whole
 
     def start(self):
         become_subreaper()
         argv, env, cwd = worker_command(self.workspace, self.isolation)
-        self.cpu_group = cpu_group.make_group()
-        join = None
+        preexec = apply_limits(self.limits, self.workspace, self.isolation)
+        if cpu_group.holds_every_process(self.isolation, self.workspace.uid):
+            self.cpu_group = cpu_group.make_group()
         try:
-            join = self.cpu_group.join_file() if self.cpu_group else None
-            self.process = subprocess.Popen(
-                argv, env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                preexec_fn=_joining(join, apply_limits(self.limits, self.workspace, self.isolation)),
-            )
+            self.process = self._spawn(argv, env, cwd, preexec)
         except (OSError, subprocess.SubprocessError) as exc:
-            self._drop_group()
             raise RunError(f"cannot start the worker process ({argv[0]}): {exc}") from exc
-        finally:
-            if join is not None:
-                os.close(join)
-        if self.cpu_group is not None and not self.cpu_group.holds(self.process.pid):
-            self._drop_group()  # it could not join: its CPU time is read from /proc, and every later worker's
-            cpu_group.unusable()
         _LIVE_WORKERS.add(self.process.pid)
         self.channel = Channel(self.process.stdin.fileno(), self.process.stdout.fileno(), self.limits,
                                self._watch, self.byte_budget)
@@ -171,6 +161,36 @@ class Worker:
         except StudentFault as exc:
             self.kill()
             raise RunError(f"the worker process did not start ({exc}); run `autograder selftest`") from exc
+
+    def _spawn(self, argv, env, cwd, preexec):
+        """The worker's process, in its cgroup if it has one; where joining fails, without one (and the
+        rest of this process's workers too, so that all are measured alike)."""
+        try:
+            if self.cpu_group is not None:
+                try:
+                    join = self.cpu_group.join_file()
+                except OSError:
+                    join = None
+                try:
+                    return self._popen(argv, env, cwd, _joining(join, preexec))
+                except subprocess.SubprocessError:  # its preexec_fn failed: joining, or something else
+                    pass
+                finally:
+                    if join is not None:
+                        os.close(join)
+                self._drop_group()
+                process = self._popen(argv, env, cwd, preexec)
+                cpu_group.unusable()  # it starts without the group: the join was what failed
+                return process
+            return self._popen(argv, env, cwd, preexec)
+        except BaseException:
+            self._drop_group()
+            raise
+
+    @staticmethod
+    def _popen(argv, env, cwd, preexec):
+        return subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, preexec_fn=preexec)
 
     @property
     def alive(self):
@@ -288,6 +308,8 @@ class Worker:
             return
         self.cpu_seconds()  # the last reading, while it still runs
         family = descendants(self.process.pid) | {pid for pid in orphans() if pid != self.process.pid}
+        if self.cpu_group is not None:
+            family |= self.cpu_group.pids() - {self.process.pid}  # whatever left the tree, it stayed in the group
         for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL), self.process.kill,
                      *(lambda pid=pid: os.kill(pid, signal.SIGKILL) for pid in family)):
             try:
@@ -374,18 +396,16 @@ _PPID, _SESSION, _CPU, _CHILDREN_CPU, _START = 1, 3, slice(11, 15), slice(13, 15
 
 
 def _joining(descriptor, then):
-    """A ``preexec_fn``: join the cgroup whose ``cgroup.procs`` is open as ``descriptor`` (if any), then ``then``.
+    """A ``preexec_fn``: join the cgroup whose ``cgroup.procs`` is open as ``descriptor``, then ``then``.
 
-    Joining comes first, before the user id is dropped and before anything else runs.
+    Joining comes first, before the user id is dropped and before anything else runs. It fails
+    (and so does the start, which ``Worker._spawn`` then tries without the group) if it cannot
+    join: a worker outside its group would be measured at nothing.
     """
-    if descriptor is None:
-        return then
-
     def preexec():
-        try:
-            os.write(descriptor, b"0")
-        except OSError:
-            pass  # the worker then is not in the group: Worker.start sees it and reads /proc instead
+        if descriptor is None:
+            raise OSError("no descriptor of the worker's cgroup")
+        os.write(descriptor, b"0")
         then()
 
     return preexec
@@ -593,11 +613,10 @@ class CpuReading:
         the difference of the ticks, which stays consistent across that.
 
         Returns ``(None, False)`` if a process of ``earlier`` has ended (or another has its pid):
-        its time since ``earlier`` may be lost with it; and if only one reading has the cgroup's count.
+        its time since ``earlier`` may be lost with it.
         """
-        if self.group is not None or earlier.group is not None:
-            both = self.group is not None and earlier.group is not None
-            return (self.group - earlier.group, True) if both else (None, False)
+        if self.group is not None and earlier.group is not None:
+            return self.group - earlier.group, True
         if any(pid not in self.clocks or self.clocks[pid][0] != start
                for pid, (start, _, _) in earlier.clocks.items()):
             return None, False
@@ -611,12 +630,19 @@ class CpuReading:
 def tree_cpu_reading(root, with_orphans=False, group=None):
     """A ``CpuReading`` of ``root``, its descendants and, with ``with_orphans``, the workers' leftovers.
 
-    Of ``group`` alone (a ``cpu_group.CpuGroup`` that ``root`` is in) where it can be read: it holds
-    all of them, orphans included. None where there is no /proc (macOS): the caller then has no
+    Of ``group`` alone (a ``cpu_group.CpuGroup`` that ``root`` is in) where given: it holds all of
+    them, orphans included. None where there is no /proc (macOS): the caller then has no
     per-process CPU time.
+
+    Raises
+    ------
+    RunError
+        If ``group`` cannot be read.
     """
-    seconds = group.seconds() if group is not None else None
-    if seconds is not None:
+    if group is not None:
+        seconds = group.seconds()
+        if seconds is None:  # its folder went away: nothing the student's code can do
+            raise RunError(f"cannot read the CPU time of the worker's cgroup {group.folder}")
         return CpuReading(None, {}, seconds)
     table, family = _family(root, with_orphans)
     if not table:
@@ -692,7 +718,7 @@ class PhaseTimes:
     ``startup``: starting a worker until it answers its first ping (process, sandbox,
     imports); ``loading``: running notebook cells in it, again too after a restart;
     ``tests``: every other request (the calls the hidden tests make). A worker's CPU time is
-    read from /proc where start-up or loading begins or ends, and when the worker ends; what
+    read (``Worker.cpu_seconds``) where start-up or loading begins or ends, and when the worker ends; what
     it used since the previous reading goes to the phase that ran, and to ``tests`` when it
     was between those. This process's own CPU time counts for start-up and loading; during a
     test's request it is ``transport`` (encoding, the pipes, decoding, and ending a worker that

@@ -4,9 +4,10 @@ A speed test asks how many times less CPU time the student's vectorized code
 needs than the reference's naive version on the same input. Both run in
 worker processes of the same kind (same sandbox, same limits), the reference in
 one of its own, so the reference never enters the student's worker. The
-trusted side reads each worker's CPU time before and after the calls (the
-kernel's clock of each of its processes, to the nanosecond; /proc's 10 ms ticks
-where a process reaped a child meanwhile; see ``StudentSession.timed``), so
+trusted side reads each worker's CPU time before and after the calls (its
+cgroup's count, where it has one, of everything it ran; else the kernel's clock
+of each of its processes, to the nanosecond, or /proc's 10 ms ticks where a
+process reaped a child meanwhile; see ``StudentSession.timed``), so
 nothing the student's code reports, nothing the student's own naive version
 does and nothing else the machine runs can move the figure much: CPU time does
 not grow when other processes take turns on the cores, as wall time does.
@@ -28,6 +29,7 @@ import time
 
 import numpy as np
 
+from autograder import cpu_group
 from autograder.errors import GraderError
 from autograder.extract import extract
 from autograder.proxy import RemoteObject
@@ -41,7 +43,7 @@ MIN_MEASURED_TICKS_SECONDS = 0.1
 MAX_STUDENT_CALLS = 20
 WALL_REPEATS = 3
 
-_REFERENCE_SECONDS = {}  # (assignment, notebook, method, input digest, clock) -> seconds per call
+_REFERENCE_SECONDS = {}  # (assignment, notebook, method, input digest, isolation, by cgroup) -> seconds per call
 
 
 class SpeedCheck:
@@ -98,7 +100,7 @@ class SpeedCheck:
 
     def _reference_cpu(self, method, call_input, cls, timeout):
         key = (self.context.references.assignment, self.notebook, method, _digest(call_input, cls),
-               self.context.session.isolation.level)
+               self.context.session.isolation.level, cpu_group.available())
         if key not in _REFERENCE_SECONDS:
             with _reference_session(self.context, self.notebook) as (session, module):
                 call = _bound(module, method, call_input, cls)

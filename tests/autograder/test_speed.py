@@ -248,21 +248,21 @@ def test_with_a_cgroup_ending_a_process_during_a_measure_is_measured_not_refused
 def test_a_workers_cgroup_holds_it_and_is_removed_when_it_ends(module):
     session, student = module
     first = session.worker.cpu_group
-    assert first.holds(session.worker.process.pid) and first.folder.is_dir()
+    assert session.worker.process.pid in first.pids() and first.folder.is_dir()
     with pytest.raises(run.StudentTimeout):
         student.sleeps(10, _timeout=0.3)  # the worker is killed
     assert not first.folder.exists()
     student = RemoteObject(session, "m.ipynb", "m", session.current_generation())
     second = session.worker.cpu_group
-    assert second.folder != first.folder and second.holds(session.worker.process.pid)
+    assert second.folder != first.folder and session.worker.process.pid in second.pids()
     session.close()
     assert not second.folder.exists()
 
 
 @pytest.mark.parametrize("accounting", ["cgroup"], indirect=True)
 def test_a_worker_that_could_not_join_its_cgroup_is_measured_from_proc(tmp_path, accounting, monkeypatch):
-    # Its join writes elsewhere, as when the write into the group is refused.
-    monkeypatch.setattr(cpu_group.CpuGroup, "join_file", lambda self: os.open(os.devnull, os.O_WRONLY))
+    # Its join's write fails, as where the kernel refuses the move (EBUSY, EACCES).
+    monkeypatch.setattr(cpu_group.CpuGroup, "join_file", lambda self: os.open(os.devnull, os.O_RDONLY))
     monkeypatch.setattr(cpu_group, "_PARENT", list(cpu_group._PARENT))  # restored after: it marks them unusable
     parent = cpu_group._PARENT[0][1]
     with StudentSession(tmp_path) as session:
@@ -274,7 +274,35 @@ def test_a_worker_that_could_not_join_its_cgroup_is_measured_from_proc(tmp_path,
         seconds, _ = _measure_once(session, lambda: student.burns(0.05))
         assert not cpu_group.available()  # and the workers after it go without
     assert 0.045 < seconds < 0.1
-    assert not [p for p in parent.iterdir() if p.name.startswith(f"nn-kit-{os.getpid()}-")]
+    assert not _groups_of_this_process(parent)
+
+
+def _groups_of_this_process(parent):
+    return [p for p in parent.iterdir() if p.name.startswith(f"nn-kit-{cpu_group._OWNER}-")]
+
+
+@pytest.mark.parametrize("accounting", ["cgroup"], indirect=True)
+def test_a_worker_that_could_write_the_cgroup_tree_gets_no_group(tmp_path, accounting, monkeypatch):
+    """Outside bubblewrap with the grader's user id it could move work into another group (clone3 passes
+    Landlock), so its time is read per process."""
+    monkeypatch.setattr(run, "worker_uid", lambda isolation, reference=False: None)
+    for level, grouped in (("rlimits", False), ("bubblewrap", True)):
+        if level == "bubblewrap" and run.detect().level != "bubblewrap":
+            continue
+        with StudentSession(tmp_path / level, isolation=Isolation(level, ())) as session:
+            session.load("m.ipynb", [("code", CODE)])
+            assert session.workspace.uid is None and (session.worker.cpu_group is not None) == grouped, level
+
+
+@pytest.mark.parametrize("accounting", ["cgroup"], indirect=True)
+def test_a_worker_that_fails_to_start_leaves_no_group(tmp_path, accounting, monkeypatch):
+    def refuse(*args):
+        raise OSError("no such program")
+
+    monkeypatch.setattr(run.Worker, "_popen", staticmethod(refuse))
+    with pytest.raises(run.RunError, match="cannot start the worker process"):
+        StudentSession(tmp_path).load("m.ipynb", [("code", CODE)])
+    assert not _groups_of_this_process(cpu_group._PARENT[0][1])
 
 
 def test_repeated_calls_run_in_one_request_each_on_a_fresh_copy_of_the_input(module):
