@@ -7,7 +7,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import cpu_group, run, timing
+from autograder import confine, cpu_group, run, timing
 from autograder.compare import HIDDEN_TESTS
 from autograder.pipeline import grade_submission
 from autograder.reference import RELEASE
@@ -292,6 +292,37 @@ def test_a_worker_that_could_write_the_cgroup_tree_gets_no_group(tmp_path, accou
         with StudentSession(tmp_path / level, isolation=Isolation(level, ())) as session:
             session.load("m.ipynb", [("code", CODE)])
             assert session.workspace.uid is None and (session.worker.cpu_group is not None) == grouped, level
+
+
+CLONE_INTO_CGROUP = """
+def burns_in_a_child_in_another_cgroup(seconds, folder):
+    # clone3 with CLONE_INTO_CGROUP starts the child in ``folder``'s cgroup: it needs only a descriptor of the
+    # folder (O_PATH, which Landlock does not check) and write access to the cgroups, as the grader's user id has.
+    import ctypes, os, signal, struct
+    descriptor = os.open(folder, os.O_PATH | os.O_DIRECTORY)
+    arguments = struct.pack("11Q", 0x200000000, 0, 0, 0, signal.SIGCHLD, 0, 0, 0, 0, 0, descriptor)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    pid = libc.syscall(ctypes.c_long(435), ctypes.create_string_buffer(arguments, len(arguments)),
+                       ctypes.c_long(len(arguments)))  # 435: clone3, on x86-64 and arm64 alike
+    if pid == 0:
+        burns(seconds)
+        os._exit(0)
+    assert pid > 0, ctypes.get_errno()
+    os.waitpid(pid, 0)
+"""
+
+
+@pytest.mark.skipif(not confine.landlock_abi(), reason="the kernel has no Landlock")
+@pytest.mark.parametrize("accounting", ["cgroup"], indirect=True)
+def test_a_worker_with_the_graders_user_id_cannot_hide_work_in_another_cgroup(tmp_path, accounting, monkeypatch):
+    monkeypatch.setattr(run, "worker_uid", lambda isolation, reference=False: None)
+    with StudentSession(tmp_path, isolation=Isolation("landlock", ())) as session:
+        session.load("m.ipynb", [("code", CODE + CLONE_INTO_CGROUP)])
+        student = RemoteObject(session, "m.ipynb", "m", session.generation)
+        seconds, _ = _measure_once(session, lambda: student.burns_in_a_child_in_another_cgroup(
+            0.3, str(cpu_group._PARENT[0][1])))
+    assert seconds > 0.25  # a group of its own would have counted nothing of it
 
 
 @pytest.mark.parametrize("accounting", ["cgroup"], indirect=True)
