@@ -125,8 +125,9 @@ def make_group():
             return group
         except FileExistsError:
             continue
-        except OSError:
-            return None
+        except OSError:  # the tree is full (cgroup.max.descendants) or went read-only
+            break
+    unusable()  # so that every later worker of this process is measured alike, from /proc
     return None
 
 

@@ -99,3 +99,11 @@ def test_selftests_sentence_names_the_cgroup_tree_in_use_and_leaves_no_group():
     before = set(parent.iterdir())
     assert cpu_group.accounting().startswith(f"by a cgroup per worker ({kind}, in {parent})")
     assert set(parent.iterdir()) == before
+
+
+def test_where_no_more_groups_can_be_made_none_are_made_for_the_rest_of_the_process(tmp_path, monkeypatch):
+    full = tmp_path / "not-a-folder"
+    full.write_text("")  # mkdir under a file fails with an error other than EEXIST
+    monkeypatch.setattr(cpu_group, "_PARENT", [("v2", full)])
+    assert cpu_group.make_group() is None
+    assert not cpu_group.available()
