@@ -19,7 +19,8 @@ import time
 from autograder.limits import size_text
 from autograder.worker import codec
 
-POLL_SECONDS = 0.25  # how often a wait wakes up to run the caller's watchdog
+POLL_SECONDS = 0.25  # how often a wait wakes up to run the caller's watchdog, at most
+_LEAST_WAIT = 0.001  # a watchdog asking to look again at once waits this long: no busy loop
 _WRITEV_PARTS = 64  # buffers per writev call, well below the system's limit (IOV_MAX, 1024 on Linux)
 _PIPE_BYTES = 1 << 20  # pipe capacity asked for: a large frame crosses in a few system calls, not one per 64 KiB
 NOT_DATA = "your code returned something that is not plain data (numbers, arrays, lists, dicts)"
@@ -51,7 +52,8 @@ class Channel:
     limits : autograder.limits.Limits
         ``reply_bytes`` and ``reply_header_bytes`` bound one frame.
     watchdog : callable, optional
-        Called every ``POLL_SECONDS`` while waiting; may raise to abandon the wait.
+        Called every ``POLL_SECONDS`` while waiting, or sooner if it returns the seconds until it
+        wants to look again (or ``look_in`` asks); may raise to abandon the wait.
     byte_budget : int, optional
         Bytes this channel may receive in all; a frame beyond it is refused unread.
     """
@@ -62,11 +64,15 @@ class Channel:
         self.byte_budget = limits.received_bytes if byte_budget is None else byte_budget
         self.watchdog = watchdog or (lambda: None)
         self.received_bytes = 0
-        self._watched = time.monotonic()
+        self._next_look = time.monotonic() + POLL_SECONDS
         os.set_blocking(write_fd, False)
         os.set_blocking(read_fd, False)
         for fd in (write_fd, read_fd):
             _widen_pipe(fd)
+
+    def look_in(self, seconds):
+        """Run the watchdog ``seconds`` from now at the latest (a request's first look)."""
+        self._next_look = min(self._next_look, time.monotonic() + seconds)
 
     def send(self, message, deadline):
         """Write one frame before ``deadline`` (a ``time.monotonic()`` value)."""
@@ -130,7 +136,8 @@ class Channel:
             view = view[count:]
 
     def _watch(self, deadline):
-        """The time now; the watchdog runs if it has not for ``POLL_SECONDS``, also while data flows freely.
+        """The time now; the watchdog runs when it is due (``POLL_SECONDS`` apart at most), also while
+        data flows freely.
 
         Raises
         ------
@@ -139,9 +146,11 @@ class Channel:
             is held to it as much as one that makes the grader wait.
         """
         now = time.monotonic()
-        if now - self._watched >= POLL_SECONDS:
-            self._watched = now
-            self.watchdog()
+        if now >= self._next_look:
+            self._next_look = now + POLL_SECONDS  # before it runs: a watchdog that raises has looked too
+            again = self.watchdog()
+            if again is not None:
+                self._next_look = now + min(max(again, _LEAST_WAIT), POLL_SECONDS)
         if now >= deadline:
             raise ChannelTimeout
         return now
@@ -149,9 +158,9 @@ class Channel:
     def _wait(self, deadline, write):
         fd = self.write_fd if write else self.read_fd
         while True:
-            left = deadline - self._watch(deadline)
+            now = self._watch(deadline)
             readable, writable, _ = select.select([] if write else [fd], [fd] if write else [], [],
-                                                  min(left, POLL_SECONDS))
+                                                  max(min(deadline, self._next_look) - now, 0.0))
             if readable or writable:
                 return
 

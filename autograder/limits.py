@@ -25,7 +25,13 @@ MiB = 1024**2
 
 @dataclass(frozen=True)
 class Limits:
-    """What one submission may use. Times are wall-clock seconds on the trusted side's clock."""
+    """What one submission may use.
+
+    The time limits of one request (a call, a cell, a start) are CPU seconds of the worker's
+    processes, read by the trusted side, so that a busy machine, which stretches wall time, does
+    not change a grade. Each has a wall-clock backstop ``wall_factor`` times longer, for code that
+    waits rather than computes (a sleep, a lock), and for grading that the machine starves.
+    """
 
     # Time.
     # One call into the student's code, sending and receiving included. The slowest call the digits
@@ -36,7 +42,10 @@ class Limits:
     load_seconds: float = 30.0  # running one definition cell
     tuning_seconds: float = 120.0  # running one tuning cell
     start_seconds: float = 60.0  # starting a worker process
-    submission_seconds: float = 300.0  # everything a submission's workers do, in all
+    submission_seconds: float = 300.0  # everything a submission's workers do, in all (wall-clock seconds)
+    # The wall-clock time a request may take, as a multiple of its CPU time limit: up to this many
+    # processes can take turns on each core before a grade depends on how busy the machine is.
+    wall_factor: float = 3.0
     # One worker process (operating-system limits).
     memory_bytes: int = 2048 * MiB  # address space
     cpu_seconds: int = 300  # CPU time
@@ -53,12 +62,14 @@ class Limits:
     dataset: str = "digits"
 
     def describe(self):
-        """The limits as short lines for a student: "each call: 5 s", ..."""
+        """The limits as short lines for a student: "each call into your code: 5 s of CPU time", ..."""
         return [
             f"graded on the {self.dataset} dataset",
-            f"each call into your code: {self.call_seconds:g} s",
-            f"running a definition cell: {self.load_seconds:g} s; a tuning cell: {self.tuning_seconds:g} s",
-            f"the whole submission: {self.submission_seconds:g} s",
+            f"each call into your code: {self.call_seconds:g} s of CPU time",
+            f"running a definition cell: {self.load_seconds:g} s of CPU time; a tuning cell: "
+            f"{self.tuning_seconds:g} s",
+            f"each of these in wall-clock time: {self.wall_factor:g} times as long, for code that waits",
+            f"the whole submission: {self.submission_seconds:g} s of wall-clock time",
             f"memory: {size_text(self.memory_bytes)}; processes and threads: {self.processes}",
             f"files written: {size_text(self.file_bytes)} each, {size_text(self.scratch_bytes)} "
             f"and {self.scratch_files} files in all",
@@ -113,6 +124,8 @@ def _changed(limits, table, path, where):
     for name, value in table.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise GraderError(f"{path}: {where} {name} must be a positive number, not {value!r}")
+        if name == "wall_factor" and value < 1:  # CPU time of one thread cannot outgrow wall time
+            raise GraderError(f"{path}: {where} wall_factor must be at least 1, not {value!r}")
         if fields[name] == "int" and not isinstance(value, int):
             raise GraderError(f"{path}: {where} {name} must be a whole number, not {value!r}")
     return dataclasses.replace(limits, **table)

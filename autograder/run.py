@@ -59,6 +59,9 @@ _NUMERIC_WARNINGS = {"FloatingPointError", "RuntimeWarning"}
 # A request that timed out names memory too when the worker's resident memory grew by this share of its limit
 # during it: an endless loop that allocates nothing grows by a few MiB, code filling its memory by hundreds.
 MEMORY_GROWTH_NAMED = 1 / 8
+# A request's first look at the worker (its memory, its CPU clock), this far into it: requests
+# shorter than that, nearly all of them, cost no reading at all.
+FIRST_LOOK_SECONDS = 0.02
 
 
 def numpy_problem(type_name, message):
@@ -141,6 +144,9 @@ class Worker:
         self.cpu_seen = 0.0  # its CPU seconds as last read, from its cgroup or /proc (see cpu_seconds)
         self.peak_rss = 0  # bytes: the largest peak resident set of its processes, as last read
         self.memory_at_start = None  # bytes: its resident memory early in the request under way (see _watch)
+        self.cpu_limit = None  # CPU seconds the request under way may use
+        self.cpu_base = None  # its CPU seconds at the request's start, as the first look reckons it (see _watch)
+        self.request_started = None  # time.monotonic() at the request's start
         self.cpu_group = None  # its cpu_group.CpuGroup, where it has one: its CPU time counted whole
 
     def start(self):
@@ -206,18 +212,28 @@ class Worker:
         self.callbacks[ref.id] = function
         return ref
 
-    def request(self, message, timeout=None):
+    def request(self, message, timeout=None, wall_timeout=None):
         """Send one request and return the worker's value, serving callbacks meanwhile.
 
-        The whole exchange, callbacks included, must end within ``timeout`` seconds.
+        Parameters
+        ----------
+        timeout : float, optional
+            CPU seconds the worker's processes may use on it (default ``limits.call_seconds``).
+        wall_timeout : float, optional
+            Wall-clock seconds the whole exchange, callbacks included, may take (default
+            ``wall_seconds(timeout)``).
 
         Raises
         ------
         StudentError, StudentTimeout, StudentCrash
         """
         timeout = self.limits.call_seconds if timeout is None else timeout
-        deadline = time.monotonic() + timeout
-        self.memory_at_start = None
+        wall_timeout = wall_seconds(self.limits, timeout) if wall_timeout is None else wall_timeout
+        self.request_started = time.monotonic()
+        deadline = self.request_started + wall_timeout
+        self.memory_at_start = self.cpu_base = None
+        self.cpu_limit = timeout
+        self.channel.look_in(FIRST_LOOK_SECONDS)
         self.last_id += 1
         message = {**message, "id": self.last_id}
         try:
@@ -233,7 +249,11 @@ class Worker:
         except ChannelTimeout:
             note = self._memory_note()
             self.kill()
-            raise StudentTimeout(f"your code did not finish within {timeout:g} s{note}") from None
+            raise StudentTimeout(self._wall_timeout_message(timeout, wall_timeout) + note) from None
+        except _OverCpuLimit:
+            note = self._memory_note()
+            self.kill()
+            raise StudentTimeout(f"your code did not finish within {timeout:g} s of CPU time{note}") from None
         except ChannelOverBudget as exc:
             self.kill()
             raise StudentOverBudget(str(exc)) from None
@@ -252,11 +272,37 @@ class Worker:
         return reply.get("value")
 
     def _watch(self):
-        """The channel's watchdog: the caller's, and a first look at the worker's memory in a long request."""
-        if self.memory_at_start is None:
+        """The channel's watchdog: the caller's, and the request's CPU time limit; returns the seconds
+        until it should look again.
+
+        Its first look in a request, ``FIRST_LOOK_SECONDS`` in, reads the worker's memory and CPU
+        time; the time before it counts as CPU time whole (one thread's CPU time grows no faster),
+        which spares the short requests any reading. Since then, it counts as read.
+
+        Raises
+        ------
+        _OverCpuLimit
+            Once the worker's processes have used the request's CPU time.
+        """
+        now, used = time.monotonic(), self.cpu_seconds()
+        if self.cpu_base is None:
             self.memory_at_start = resident_bytes(self.process.pid)
+            self.cpu_base = used - (now - self.request_started)
         if self.watchdog is not None:
             self.watchdog()
+        left = self.cpu_limit - (used - self.cpu_base)
+        if left <= 0:
+            raise _OverCpuLimit
+        return left  # a single thread cannot use it up any sooner
+
+    def _wall_timeout_message(self, timeout, wall_timeout):
+        """What a student is told of a request that took ``wall_timeout`` wall-clock seconds, unfinished."""
+        if not cpu_time_readable():  # the limit is wall-clock time itself
+            return f"your code did not finish within {wall_timeout:.3g} s"
+        if wall_timeout < wall_seconds(self.limits, timeout):  # cut short by the caller: a submission's budget
+            return f"your code did not finish within the {wall_timeout:.3g} s of wall-clock time left to it"
+        return (f"your code did not finish within {wall_timeout:g} s of wall-clock time, and had not used its "
+                f"{timeout:g} s of CPU time: was it waiting?")
 
     def _memory_note(self):
         """For a request that timed out: a clause naming memory if its resident memory grew a lot (else "").
@@ -264,7 +310,7 @@ class Worker:
         Code that fills its memory limit slowly (many allocations that are each touched, on a
         machine busy enough to make that slow) can reach the call's time limit before its
         MemoryError: the student is then told about the memory too, not only about the time.
-        The growth counts from the first look in the request, at most ``POLL_SECONDS`` into it.
+        The growth counts from the first look in the request, ``FIRST_LOOK_SECONDS`` into it.
         The sizes are not shown: student code could set them to spell out the hidden inputs.
         """
         limit = self.limits.memory_bytes
@@ -353,6 +399,21 @@ class Worker:
     def cpu_reading(self, with_orphans=False):
         """A ``CpuReading`` of the worker now: of its cgroup, else of its processes (``tree_cpu_reading``)."""
         return tree_cpu_reading(self.process.pid, with_orphans=with_orphans, group=self.cpu_group)
+
+
+class _OverCpuLimit(Exception):
+    """The request under way used its CPU time (raised by ``Worker._watch``)."""
+
+
+def cpu_time_readable():
+    """Whether the worker's CPU time can be read (/proc): if not, the time limits are wall-clock time."""
+    return (PROC / "self" / "stat").exists()
+
+
+def wall_seconds(limits, cpu_seconds):
+    """The wall-clock backstop of a request limited to ``cpu_seconds`` of CPU time (``limits.wall_factor``
+    times it; the limit itself where CPU time cannot be read)."""
+    return cpu_seconds * limits.wall_factor if cpu_time_readable() else cpu_seconds
 
 
 class ErrorReply(Exception):
@@ -839,6 +900,8 @@ class StudentSession:
         self._charged = seen
 
     def _within_budget(self, timeout):
+        """The wall-clock seconds a request of ``timeout`` CPU seconds may take: its backstop
+        (``wall_seconds``), or what is left of the submission's budget if that is less."""
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise StudentTimeout(f"your submission used up its grading time ({self.budget_seconds:g} s) "
@@ -846,7 +909,7 @@ class StudentSession:
         if self.over_budget:
             raise StudentCrash("your code sent back more data in earlier tests than the grader accepts for one "
                                f"submission ({size_text(self.limits.received_bytes)}), so this one was not run")
-        return min(timeout, left)
+        return min(wall_seconds(self.limits, timeout), left)
 
     def _check_scratch(self):
         """The watchdog of every wait: the scratch folder stays within its quota."""
@@ -883,7 +946,7 @@ class StudentSession:
             with self._phase("loading"):
                 for message, timeout in self.loads:
                     try:
-                        self.worker.request(message, self._within_budget(timeout))
+                        self.worker.request(message, timeout, self._within_budget(timeout))
                     except (StudentFault, ErrorReply):
                         pass  # the load's own outcome was recorded the first time
         return self.worker
@@ -1028,7 +1091,7 @@ class StudentSession:
     def _exchange(self, message, timeout):
         worker = self._ensure_worker()
         try:
-            return worker.request(message, self._within_budget(timeout))
+            return worker.request(message, timeout, self._within_budget(timeout))
         except ErrorReply as exc:
             raise self.student_error(exc.info) from None
         except StudentOverBudget:
