@@ -12,6 +12,11 @@ A group only counts what the worker cannot take out of it: ``Worker.start`` give
 to a worker that cannot write the cgroup tree (``holds_every_process``). A worker that could
 (one with the grader's user id outside bubblewrap) could move a child into another group,
 the reference's included, with ``clone3(CLONE_INTO_CGROUP)``, which Landlock does not see.
+And a group has two levels: the worker joins its inner group (``JOINED``), the grader reads
+the outer one, which counts the inner one's tasks too. A worker that made itself a cgroup
+namespace (a user namespace lets it) sees the inner group as its root, at most: what it can
+write there (move tasks into new sub-groups, reset a v1 counter, take the files' permissions
+away) does not change the outer group's count.
 
 A group is made in the grader's own cgroup, of v2 or else of v1's ``cpuacct`` hierarchy.
 Where neither can be written and joined (an unprivileged user without a delegated cgroup, a
@@ -28,7 +33,8 @@ import time
 from pathlib import Path
 
 PROC = Path("/proc")
-_PREFIX = "nn-kit-"  # a group's name: nn-kit-<grader pid>.<its start time>-<n>
+_PREFIX = "nn-kit-"  # a group's name: nn-kit-<grader's pid namespace>.<grader pid>.<its start time>-<n>
+JOINED = "w"  # the inner group a worker joins (see above)
 _COUNTER = itertools.count(1)
 _PARENT = [None]  # [None]: not looked for yet; [False]: none usable; [(kind, folder)]: where groups are made
 _LOOKING = threading.Lock()  # one look per process, whichever thread starts the first worker
@@ -53,8 +59,9 @@ class CpuGroup:
         return f"CpuGroup({str(self.folder)!r}, {self.kind!r})"
 
     def join_file(self):
-        """A descriptor of its ``cgroup.procs``, open for writing: writing ``b"0"`` to it moves the writer in."""
-        return os.open(self.folder / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC)
+        """A descriptor of its inner group's ``cgroup.procs``, open for writing: writing ``b"0"`` to it
+        moves the writer in."""
+        return os.open(self.folder / JOINED / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC)
 
     def seconds(self):
         """CPU seconds of every task that ran in the group so far; None if it cannot be read."""
@@ -70,25 +77,53 @@ class CpuGroup:
             return None
 
     def pids(self):
-        """Pids of the processes in the group now (empty if it cannot be read)."""
+        """Pids of the processes in the group and the groups below it now, as far as they can be read.
+
+        A process of another pid namespace shows as 0 there: left out, since ``os.kill(0, ...)``
+        would signal the grader's own process group.
+        """
+        found = set()
+        for folder in self._folders():
+            try:
+                found |= {int(pid) for pid in (folder / "cgroup.procs").read_text().split()}
+            except (OSError, ValueError):
+                continue
+        return found - {0}
+
+    def kill_all(self):
+        """Kill every process in the group and below it, whatever its pid namespace (cgroup v2's
+        ``cgroup.kill``, Linux 5.14+); False where the kernel has no such file."""
         try:
-            return {int(pid) for pid in (self.folder / "cgroup.procs").read_text().split()}
-        except (OSError, ValueError):
-            return set()
+            descriptor = os.open(self.folder / "cgroup.kill", os.O_WRONLY | os.O_CLOEXEC)  # never made here
+        except OSError:
+            return False
+        try:
+            os.write(descriptor, b"1")
+            return True
+        except OSError:
+            return False
+        finally:
+            os.close(descriptor)
 
     def remove(self, seconds=1.0):
-        """Remove the group once its processes are gone (they leave it as they die); True if it is gone."""
+        """Remove the group, the groups below it first, once their processes are gone (they leave as
+        they die); True if it is gone."""
         deadline = time.monotonic() + seconds
         while True:
-            try:
-                self.folder.rmdir()
+            for folder in self._folders():
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
+            if not self.folder.exists():
                 return True
-            except FileNotFoundError:
-                return True
-            except OSError:
-                if time.monotonic() >= deadline:
-                    return False  # left behind: removed by the next grader to make a group (_remove_stale)
-                time.sleep(0.005)
+            if time.monotonic() >= deadline:
+                return False  # left behind: removed by a later grader of this pid namespace (_remove_stale)
+            time.sleep(0.005)
+
+    def _folders(self):
+        """Its folder and the groups below it, the deepest first (an unreadable folder ends its branch)."""
+        return [Path(top) for top, _, _ in os.walk(self.folder, topdown=False)]
 
 
 def holds_every_process(isolation, uid):
@@ -102,8 +137,13 @@ def holds_every_process(isolation, uid):
 
 
 def available():
-    """Whether workers get a cgroup each here (looked for once per process)."""
+    """Whether a cgroup can be made and joined here (looked for once per process)."""
     return _parent() is not None
+
+
+def counts_workers(isolation, uid):
+    """Whether workers started here with ``isolation`` and user id ``uid`` get a cgroup each."""
+    return holds_every_process(isolation, uid) and available()
 
 
 def unusable():
@@ -119,10 +159,8 @@ def make_group():
         return None
     kind, folder = parent
     for _ in range(100):  # a name a group left behind holds is skipped
-        group = CpuGroup(folder / f"{_PREFIX}{_OWNER}-{next(_COUNTER)}", kind)
         try:
-            group.folder.mkdir()
-            return group
+            return _made(folder / f"{_PREFIX}{_OWNER}-{next(_COUNTER)}", kind)
         except FileExistsError:
             continue
         except OSError:  # the tree is full (cgroup.max.descendants) or went read-only
@@ -131,13 +169,35 @@ def make_group():
     return None
 
 
-def accounting():
-    """How worker CPU time is counted here, for ``autograder selftest``: a sentence."""
+def _made(folder, kind):
+    """A new ``CpuGroup`` at ``folder``, with its inner group.
+
+    Raises
+    ------
+    OSError
+        If either cannot be made (``FileExistsError``: the name is taken); nothing is left behind.
+    """
+    folder.mkdir()
+    group = CpuGroup(folder, kind)
+    try:
+        (folder / JOINED).mkdir()
+    except OSError:
+        group.remove(seconds=0)
+        raise
+    return group
+
+
+def accounting(isolation, uid):
+    """How the CPU time of workers started with ``isolation`` and user id ``uid`` is counted here,
+    for ``autograder selftest``: a sentence."""
     parent = _parent()
     if parent is None:
         return "per process from /proc (no cgroup can be made and joined here: see docs/security.md)"
     kind, folder = parent
-    return f"by a cgroup per worker ({kind}, in {folder}) where the worker cannot write cgroups, else per process"
+    if not holds_every_process(isolation, uid):
+        return ("per process from /proc (a cgroup could be made, but these workers could move work out of it: "
+                "they have the grader's user id outside bubblewrap)")
+    return f"by a cgroup per worker ({kind}, in {folder})"
 
 
 def _parent():
@@ -158,15 +218,23 @@ def _start_time(pid):
         return None
 
 
-_OWNER = f"{os.getpid()}.{_start_time(os.getpid())}"  # a pid with its start time names one process only
+def _pid_namespace():
+    """This process's pid namespace, as the inode of its /proc entry ("" where there is none)."""
+    try:
+        return str(os.stat(PROC / "self" / "ns" / "pid").st_ino)
+    except OSError:
+        return ""
+
+
+# A pid with its start time names one process only, and only in its own pid namespace.
+_OWNER = f"{_pid_namespace()}.{os.getpid()}.{_start_time(os.getpid())}"
 
 
 def _joinable_parent():
     """(kind, folder) of this process's own cgroup where a child group can be made and a process can join it."""
     for kind, folder in _own_cgroups():
-        probe = CpuGroup(folder / f"{_PREFIX}{_OWNER}-probe", kind)
         try:
-            probe.folder.mkdir()
+            probe = _made(folder / f"{_PREFIX}{_OWNER}-probe", kind)
         except OSError:
             continue
         try:
@@ -208,6 +276,8 @@ def _own_cgroups():
         return []
     paths = {}  # "v2" or "v1" -> this process's path in that tree
     for line in memberships:
+        if line.count(":") < 2:
+            continue  # not a membership line: nothing to find in it
         number, controllers, path = line.split(":", 2)
         if number == "0" and controllers == "":
             paths["v2"] = path
@@ -217,8 +287,9 @@ def _own_cgroups():
     for kind in ("v2", "v1"):
         for line in mounts:
             # mountinfo: id parent major:minor root mount-point options ... - fstype source super-options
+            # (split on single spaces: the source may be empty)
             fields, _, tail = line.partition(" - ")
-            fields, tail = fields.split(), tail.split()
+            fields, tail = fields.split(), tail.split(" ")
             if kind not in paths or len(fields) < 5 or len(tail) < 3:
                 continue
             fstype, options = tail[0], tail[2].split(",")
@@ -226,9 +297,8 @@ def _own_cgroups():
                                                                               or "cpuacct" not in options)):
                 continue
             folder = _inside(_unescape(fields[3]), _unescape(fields[4]), paths[kind])
-            if folder is not None:
-                found.append((kind, folder))
-                break
+            if folder is not None and (kind, folder) not in found:
+                found.append((kind, folder))  # every mount of the tree: the first may be read-only
     return found
 
 
@@ -250,16 +320,36 @@ def _unescape(field):
 
 
 def _remove_stale(parent):
-    """Remove the groups that ended graders left behind (a group is left only if its processes lingered).
+    """Remove the groups that ended graders of this pid namespace left behind, with what they still hold
+    (a grader that crashed leaves its workers' daemons in them).
 
-    A grader is known by its pid and start time, so a later process with its pid is not taken for it.
+    A grader is known by its pid namespace, pid and start time: a later process with its pid is
+    not taken for it, and groups of graders in other pid namespaces (other containers sharing
+    this cgroup) are left alone, since their pids mean nothing here.
     """
     try:
         entries = list(parent.iterdir())
     except OSError:
         return
     for entry in entries:
-        owner = entry.name[len(_PREFIX):].rpartition("-")[0]
-        pid, _, started = owner.partition(".")
-        if entry.name.startswith(_PREFIX) and pid.isdigit() and _start_time(pid) != started:
-            CpuGroup(entry, "").remove(seconds=0)
+        owner = entry.name[len(_PREFIX):].rpartition("-")[0].split(".")
+        if entry.name.startswith(_PREFIX) and len(owner) == 3 and owner[0] == _OWNER.split(".")[0] \
+                and owner[1].isdigit() and not _lives(*owner[1:]):
+            group = CpuGroup(entry, "")
+            group.kill_all()
+            group.remove(seconds=0.2)
+
+
+def _lives(pid, started):
+    """Whether process ``pid`` that started at ``started`` (ticks since boot) still runs; also True where
+    it may (its /proc entry is hidden from this user, ``hidepid``, but the pid is taken)."""
+    now = _start_time(pid)
+    if now is not None:
+        return now == started
+    try:
+        os.kill(int(pid), 0)
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True  # it exists, yet /proc shows nothing of it: it may be the grader, so it is left alone

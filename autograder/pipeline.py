@@ -53,6 +53,7 @@ def grade_submission(folder, assignment=None, student=None, notebooks=None,
     seconds, grader_cpu = time.perf_counter() - start, time.process_time() - cpu_start
     result.seconds = seconds
     result.cpu_seconds = grader_cpu + sum(session.cpu_seconds for session in sessions)
+    result.cpu_counting = ", ".join(sorted(set().union(*(session.cpu_countings for session in sessions))))
     result.timings = _timings(sessions, seconds, grader_cpu, result.cpu_seconds, checks_cpu)
     return result
 

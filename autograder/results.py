@@ -68,6 +68,7 @@ class SubmissionResult:
     error: str = ""  # the grader's error, for grader_error
     grader_version: str = __version__
     isolation: str = ""  # sandbox.LEVELS
+    cpu_counting: str = ""  # how its workers' CPU time was counted: run.Worker.cpu_counting, ", "-joined if several
     limits: dict = field(default_factory=dict)  # limits.Limits.to_dict()
     seconds: float = 0.0  # wall time of grading it
     cpu_seconds: float = 0.0  # the grader's and its workers' CPU time

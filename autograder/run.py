@@ -160,35 +160,45 @@ class Worker:
         except (OSError, subprocess.SubprocessError) as exc:
             raise RunError(f"cannot start the worker process ({argv[0]}): {exc}") from exc
         _LIVE_WORKERS.add(self.process.pid)
-        self.channel = Channel(self.process.stdin.fileno(), self.process.stdout.fileno(), self.limits,
-                               self._watch, self.byte_budget)
         try:
+            self.channel = Channel(self.process.stdin.fileno(), self.process.stdout.fileno(), self.limits,
+                                   self._watch, self.byte_budget)
             self.request({"op": "ping"}, timeout=self.limits.start_seconds)
         except StudentFault as exc:
             self.kill()
             raise RunError(f"the worker process did not start ({exc}); run `autograder selftest`") from exc
+        except BaseException:  # nothing of a start that failed outlives it: not its process, not its group
+            self.kill()
+            raise
 
     def _spawn(self, argv, env, cwd, preexec):
-        """The worker's process, in its cgroup if it has one; where joining fails, without one (and the
-        rest of this process's workers too, so that all are measured alike)."""
-        try:
-            if self.cpu_group is not None:
-                try:
-                    join = self.cpu_group.join_file()
-                except OSError:
-                    join = None
-                try:
-                    return self._popen(argv, env, cwd, _joining(join, preexec))
-                except subprocess.SubprocessError:  # its preexec_fn failed: joining, or something else
-                    pass
-                finally:
-                    if join is not None:
-                        os.close(join)
-                self._drop_group()
-                process = self._popen(argv, env, cwd, preexec)
-                cpu_group.unusable()  # it starts without the group: the join was what failed
-                return process
+        """The worker's process, in its cgroup if it has one.
+
+        Where joining the group is what fails, it starts without one, and so do the rest of this
+        process's workers, so that all are measured alike. Any other failure of the start (the
+        limits, the user id, Landlock) is raised as it is.
+        """
+        if self.cpu_group is None:
             return self._popen(argv, env, cwd, preexec)
+        try:
+            try:
+                join = self.cpu_group.join_file()
+            except OSError:
+                join = None
+            if join is not None:
+                refused, told = os.pipe()  # the child writes a byte to it if it cannot join
+                try:
+                    return self._popen(argv, env, cwd, _joining(join, told, preexec))
+                except subprocess.SubprocessError:  # its preexec_fn failed: the join, or what comes after it
+                    if not _join_refused(refused):
+                        raise
+                finally:
+                    for descriptor in (join, refused, told):
+                        os.close(descriptor)
+            self._drop_group()
+            process = self._popen(argv, env, cwd, preexec)
+            cpu_group.unusable()
+            return process
         except BaseException:
             self._drop_group()
             raise
@@ -201,6 +211,14 @@ class Worker:
     @property
     def alive(self):
         return self.process is not None and self.process.poll() is None
+
+    @property
+    def cpu_counting(self):
+        """How its CPU time is counted, for the time limits and the speed checks: ``"cgroup"``,
+        ``"per process"`` (from /proc) or ``"none"`` (no per-process CPU time here: wall time)."""
+        if self.cpu_group is not None:
+            return "cgroup"
+        return "per process" if cpu_time_readable() else "none"
 
     @property
     def received_bytes(self):
@@ -355,7 +373,8 @@ class Worker:
         self.cpu_seconds()  # the last reading, while it still runs
         family = descendants(self.process.pid) | {pid for pid in orphans() if pid != self.process.pid}
         if self.cpu_group is not None:
-            family |= self.cpu_group.pids() - {self.process.pid}  # whatever left the tree, it stayed in the group
+            self.cpu_group.kill_all()  # whatever left the tree stayed in the group, other pid namespaces included
+            family |= self.cpu_group.pids() - {self.process.pid}  # where the kernel has no cgroup.kill
         for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL), self.process.kill,
                      *(lambda pid=pid: os.kill(pid, signal.SIGKILL) for pid in family)):
             try:
@@ -456,20 +475,32 @@ def _processes(under=None):
 _PPID, _SESSION, _CPU, _CHILDREN_CPU, _START = 1, 3, slice(11, 15), slice(13, 15), 19  # CPU: utime .. cstime
 
 
-def _joining(descriptor, then):
+def _joining(descriptor, told, then):
     """A ``preexec_fn``: join the cgroup whose ``cgroup.procs`` is open as ``descriptor``, then ``then``.
 
-    Joining comes first, before the user id is dropped and before anything else runs. It fails
-    (and so does the start, which ``Worker._spawn`` then tries without the group) if it cannot
-    join: a worker outside its group would be measured at nothing.
+    Joining comes first, before the user id is dropped and before anything else runs. If it
+    cannot join, it writes a byte to the pipe ``told`` and fails, and so does the start, which
+    ``Worker._spawn`` then tries without the group: a worker outside its group would be
+    measured at nothing.
     """
     def preexec():
-        if descriptor is None:
-            raise OSError("no descriptor of the worker's cgroup")
-        os.write(descriptor, b"0")
+        try:
+            os.write(descriptor, b"0")
+        except OSError:
+            os.write(told, b"!")
+            raise
         then()
 
     return preexec
+
+
+def _join_refused(descriptor):
+    """Whether a child told on the pipe ``descriptor`` that it could not join its cgroup (``_joining``)."""
+    os.set_blocking(descriptor, False)
+    try:
+        return os.read(descriptor, 1) == b"!"
+    except BlockingIOError:
+        return False
 
 
 def _stat_fields(pid):
@@ -677,6 +708,8 @@ class CpuReading:
         its time since ``earlier`` may be lost with it.
         """
         if self.group is not None and earlier.group is not None:
+            if self.group < earlier.group:  # a count only grows: something reset it
+                raise RunError(f"the CPU count of the worker's cgroup went back from {earlier.group} to {self.group} s")
             return self.group - earlier.group, True
         if any(pid not in self.clocks or self.clocks[pid][0] != start
                for pid, (start, _, _) in earlier.clocks.items()):
@@ -853,6 +886,7 @@ class StudentSession:
         self.callables = {}  # (generation, target, name) -> the worker's getattr reply, for callables only
         self.cpu_seconds = 0.0  # of workers that have ended
         self.peak_rss = 0  # bytes: the largest peak of its workers' processes, as last read
+        self.cpu_countings = set()  # how its workers' CPU time was counted (Worker.cpu_counting)
         self.phases = PhaseTimes()
         self._running = [None]  # phases under way, innermost last; None: between requests
         self._mark = (time.perf_counter(), time.process_time())  # where the running phase's segment began
@@ -942,6 +976,7 @@ class StudentSession:
                                      byte_budget=self.limits.received_bytes - self.received_bytes)
                 self._charged = 0.0
                 self.worker.start()
+                self.cpu_countings.add(self.worker.cpu_counting)
             self.generation += 1
             with self._phase("loading"):
                 for message, timeout in self.loads:

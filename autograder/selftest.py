@@ -17,7 +17,7 @@ from autograder.limits import Limits
 from autograder.proxy import RemoteObject
 from autograder.reference import SOLUTIONS
 from autograder.run import StudentFault, StudentSession
-from autograder.sandbox import detect
+from autograder.sandbox import detect, worker_uid
 
 # probe -> the modes that promise it
 PROMISES = {
@@ -63,7 +63,8 @@ def selftest(require_sandbox=False):
     """Print what holds here; returns the exit status."""
     isolation = detect()
     print(isolation.describe())
-    print(f"worker CPU time, for the speed checks: counted {cpu_group.accounting()}")
+    print("worker CPU time, for the time limits and the speed checks: counted "
+          + cpu_group.accounting(isolation, worker_uid(isolation)))
     ok = True
     for name, (holds, detail) in run_probes(isolation).items():
         promised = isolation.level in PROMISES[name]

@@ -29,7 +29,6 @@ import time
 
 import numpy as np
 
-from autograder import cpu_group
 from autograder.errors import GraderError
 from autograder.extract import extract
 from autograder.proxy import RemoteObject
@@ -99,14 +98,19 @@ class SpeedCheck:
         return _cpu_per_call(self.context.session, call, timeout, MAX_STUDENT_CALLS)
 
     def _reference_cpu(self, method, call_input, cls, timeout):
+        # Kept per counting of the student's worker, and only if the reference's was counted alike.
+        counting = self.context.session.worker.cpu_counting
         key = (self.context.references.assignment, self.notebook, method, _digest(call_input, cls),
-               self.context.session.isolation.level, cpu_group.available())
-        if key not in _REFERENCE_SECONDS:
-            with _reference_session(self.context, self.notebook) as (session, module):
-                call = _bound(module, method, call_input, cls)
-                call(_timeout=timeout)  # once untimed: the first call pays for caches and lazy imports
-                _REFERENCE_SECONDS[key] = _cpu_per_call(session, call, timeout, 3, at_least=2, best=True)[0]
-        return _REFERENCE_SECONDS[key]
+               self.context.session.isolation.level, counting)
+        if key in _REFERENCE_SECONDS:
+            return _REFERENCE_SECONDS[key]
+        with _reference_session(self.context, self.notebook) as (session, module):
+            call = _bound(module, method, call_input, cls)
+            call(_timeout=timeout)  # once untimed: the first call pays for caches and lazy imports
+            seconds = _cpu_per_call(session, call, timeout, 3, at_least=2, best=True)[0]
+            if session.worker.cpu_counting == counting:
+                _REFERENCE_SECONDS[key] = seconds
+        return seconds
 
     # -- wall time, where there is no CPU time -----------------------------------------------
     def _wall_growth(self, student_method, reference_method, inputs, cls, timeout):

@@ -25,7 +25,7 @@ from autograder.read import read_notebook
 from autograder.report import remove_partial_writes, safe_name, write_atomic
 from autograder.results import SubmissionResult
 from autograder.run import StudentCrash, StudentError, StudentSession, StudentTimeout, wall_seconds
-from autograder.sandbox import Isolation, detect
+from autograder.sandbox import Isolation, detect, worker_uid
 from tests.notebooks import SOLUTIONS
 from utils.manifest import load_manifest
 from tests.autograder.pool_helpers import fake_failure, fake_grade
@@ -558,6 +558,9 @@ def test_results_record_the_limits_and_the_isolation_they_were_graded_under(tmp_
 
     result = grade_submission(reference_submission, notebooks=["gradient_check.ipynb"]).to_dict()
     assert result["limits"] == Limits().to_dict() and result["isolation"] == detect().level
+    # and how the CPU time its limits and speed checks rest on was counted
+    grouped = cpu_group.counts_workers(detect(), worker_uid(detect()))
+    assert result["cpu_counting"] == ("cgroup" if grouped else "per process")
     assert json.loads(json.dumps(result))["limits"]["call_seconds"] == Limits().call_seconds
 
 

@@ -13,7 +13,7 @@ from autograder.pipeline import grade_submission
 from autograder.reference import RELEASE
 from autograder.proxy import RemoteObject
 from autograder.run import StudentSession
-from autograder.sandbox import Isolation
+from autograder.sandbox import Isolation, worker_uid
 from tests.autograder.mutants import catalog
 from tests.autograder.submissions import make_edited_submission
 
@@ -115,9 +115,10 @@ SPEED_TESTS = ("faster", "beats")
 
 @pytest.fixture(params=["cgroup", "per process"])
 def accounting(request, monkeypatch):
-    """Each way a worker's CPU time is counted: by its cgroup, or from /proc where none can be made."""
-    if request.param == "cgroup" and not cpu_group.available():
-        pytest.skip("no cgroup can be made on this machine")
+    """Each way a worker's CPU time is counted: by its cgroup, or from /proc where it gets none."""
+    isolation = run.detect()
+    if request.param == "cgroup" and not cpu_group.counts_workers(isolation, worker_uid(isolation)):
+        pytest.skip("this machine's workers get no cgroup (none can be made, or they could write the tree)")
     if request.param == "per process":
         monkeypatch.setattr(cpu_group, "make_group", lambda: None)
     return request.param
@@ -127,6 +128,7 @@ def accounting(request, monkeypatch):
 def module(tmp_path, accounting):
     session = StudentSession(tmp_path)
     session.load("m.ipynb", [("code", CODE)])
+    assert session.worker.cpu_counting == accounting  # measured the way the test says, not the other
     yield session, RemoteObject(session, "m.ipynb", "m", session.generation)
     session.close()
 
@@ -345,6 +347,37 @@ def test_a_worker_that_fails_to_start_leaves_no_group(tmp_path, accounting, monk
     with pytest.raises(run.RunError, match="cannot start the worker process"):
         StudentSession(tmp_path).load("m.ipynb", [("code", CODE)])
     assert not _groups_of_this_process(cpu_group._PARENT[0][1])
+
+
+@pytest.mark.parametrize("accounting", ["cgroup"], indirect=True)
+def test_a_start_that_fails_after_joining_its_cgroup_is_an_error_and_groups_stay_in_use(tmp_path, accounting,
+                                                                                          monkeypatch):
+    """Only a failed join means no groups: a start that fails on something else (its limits, its user
+    id, Landlock), here once only, as setresuid may (EAGAIN), is the grader's error, not a reason
+    to try again without a group; and the next worker still gets a group."""
+    failed_once = tmp_path / "failed-once"
+
+    def fails_after_the_join(limits, workspace, isolation):
+        def preexec():
+            os.close(os.open(failed_once, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # raises the second time
+            raise OSError("setresuid: Resource temporarily unavailable")
+
+        def preexec_once():
+            try:
+                preexec()
+            except FileExistsError:
+                pass
+        return preexec_once
+
+    parent = cpu_group._PARENT[0][1]
+    with monkeypatch.context() as patched:
+        patched.setattr(run, "apply_limits", fails_after_the_join)
+        with pytest.raises(run.RunError, match="cannot start the worker process"):
+            StudentSession(tmp_path / "first").load("m.ipynb", [("code", CODE)])
+    assert cpu_group.available() and not _groups_of_this_process(parent)
+    with StudentSession(tmp_path / "second") as session:
+        session.load("m.ipynb", [("code", CODE)])
+        assert session.worker.cpu_group is not None
 
 
 def test_repeated_calls_run_in_one_request_each_on_a_fresh_copy_of_the_input(module):
