@@ -333,11 +333,14 @@ def _remove_stale(parent):
         return
     for entry in entries:
         owner = entry.name[len(_PREFIX):].rpartition("-")[0].split(".")
-        if entry.name.startswith(_PREFIX) and len(owner) == 3 and owner[0] == _OWNER.split(".")[0] \
-                and owner[1].isdigit() and not _lives(*owner[1:]):
+        if not entry.name.startswith(_PREFIX) or not owner[-2:-1] or not owner[-2].isdigit():
+            continue
+        if len(owner) == 3 and owner[0] == _OWNER.split(".")[0] and not _lives(*owner[1:]):
             group = CpuGroup(entry, "")
             group.kill_all()
             group.remove(seconds=0.2)
+        elif len(owner) == 2 and not _lives(*owner):  # named before names had the namespace: only if empty
+            CpuGroup(entry, "").remove(seconds=0)
 
 
 def _lives(pid, started):

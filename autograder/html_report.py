@@ -182,7 +182,7 @@ def feedback_html(result, solutions=SOLUTIONS):
         grader_error_note=GRADER_ERROR_NOTE, invalid_note=INVALID_NOTE,
         problems=[(name, result.problems[name]) for name in _in_order(result.problems, notebooks)],
         lost=[section for section in lost if section["targets"]],
-        notebooks=sections, limits=_limit_lines(result.limits),
+        notebooks=sections, limits=_limit_lines(result.limits, result.cpu_counting),
     )
 
 
@@ -204,12 +204,13 @@ def _notebook_view(anchor, notebook, tests, order):
     return {"anchor": anchor, "name": notebook, "points": total, "targets": views}
 
 
-def _limit_lines(limits):
-    """What the student's code had to fit in (``limits.Limits``), so a timeout or memory error makes sense."""
+def _limit_lines(limits, cpu_counting):
+    """What the student's code had to fit in (``limits.Limits``), so a timeout or memory error makes sense;
+    its time limits were wall-clock time where its CPU time was not counted (``cpu_counting``)."""
     if not limits:
         return []
     known = {f.name for f in dataclasses.fields(Limits)}
-    return Limits(**{k: v for k, v in limits.items() if k in known}).describe()
+    return Limits(**{k: v for k, v in limits.items() if k in known}).describe(cpu_time=cpu_counting != "none")
 
 
 def _test_name(test):

@@ -61,14 +61,20 @@ class Limits:
     # Not a limit: the dataset the limits were chosen for (the one the submission is graded on).
     dataset: str = "digits"
 
-    def describe(self):
-        """The limits as short lines for a student: "each call into your code: 5 s of CPU time", ..."""
+    def describe(self, cpu_time=True):
+        """The limits as short lines for a student: "each call into your code: 5 s of CPU time", ...
+
+        ``cpu_time=False`` where the worker's CPU time could not be read: the time limits were
+        wall-clock time (``run.cpu_time_readable``).
+        """
+        unit = "CPU time" if cpu_time else "wall-clock time"
         return [
             f"graded on the {self.dataset} dataset",
-            f"each call into your code: {self.call_seconds:g} s of CPU time",
-            f"running a definition cell: {self.load_seconds:g} s of CPU time; a tuning cell: "
-            f"{self.tuning_seconds:g} s",
-            f"each of these in wall-clock time: {self.wall_factor:g} times as long, for code that waits",
+            f"each call into your code: {self.call_seconds:g} s of {unit}",
+            f"running a definition cell: {self.load_seconds:g} s of {unit}; a tuning cell: "
+            f"{self.tuning_seconds:g} s of {unit}",
+            *([f"each of these in wall-clock time: {self.wall_factor:g} times as long, for code that waits"]
+              if cpu_time else []),
             f"the whole submission: {self.submission_seconds:g} s of wall-clock time",
             f"memory: {size_text(self.memory_bytes)}; processes and threads: {self.processes}",
             f"files written: {size_text(self.file_bytes)} each, {size_text(self.scratch_bytes)} "

@@ -62,6 +62,10 @@ MEMORY_GROWTH_NAMED = 1 / 8
 # A request's first look at the worker (its memory, its CPU clock), this far into it: requests
 # shorter than that, nearly all of them, cost no reading at all.
 FIRST_LOOK_SECONDS = 0.02
+# The most of a request's time before its first look that counts as CPU time. The look can come
+# later than asked: the grader served callbacks meanwhile, or the machine starved it; the worker
+# was then waiting, or starved alike, and not charged for it.
+BEFORE_FIRST_LOOK_SECONDS = 2 * FIRST_LOOK_SECONDS
 
 
 def numpy_problem(type_name, message):
@@ -130,8 +134,10 @@ class Worker:
         Called while waiting for the worker (the session checks the scratch quota).
     """
 
-    def __init__(self, workspace, limits=None, isolation=None, watchdog=None, byte_budget=None):
+    def __init__(self, workspace, limits=None, isolation=None, watchdog=None, byte_budget=None,
+                 with_orphans=True):
         self.workspace = workspace
+        self.with_orphans = with_orphans  # whether the grader's orphans are its own (not for the reference's)
         self.limits = limits or Limits()
         self.isolation = isolation or detect()
         self.watchdog = watchdog
@@ -148,6 +154,7 @@ class Worker:
         self.cpu_base = None  # its CPU seconds at the request's start, as the first look reckons it (see _watch)
         self.request_started = None  # time.monotonic() at the request's start
         self.cpu_group = None  # its cpu_group.CpuGroup, where it has one: its CPU time counted whole
+        self.cpu_counting = None  # how its CPU time is counted, once it started (see start)
 
     def start(self):
         become_subreaper()
@@ -159,6 +166,9 @@ class Worker:
             self.process = self._spawn(argv, env, cwd, preexec)
         except (OSError, subprocess.SubprocessError) as exc:
             raise RunError(f"cannot start the worker process ({argv[0]}): {exc}") from exc
+        # For the time limits and the speed checks: "cgroup", "per process" (/proc), or "none" (wall time).
+        self.cpu_counting = ("cgroup" if self.cpu_group is not None
+                             else "per process" if cpu_time_readable() else "none")
         _LIVE_WORKERS.add(self.process.pid)
         try:
             self.channel = Channel(self.process.stdin.fileno(), self.process.stdout.fileno(), self.limits,
@@ -186,7 +196,11 @@ class Worker:
             except OSError:
                 join = None
             if join is not None:
-                refused, told = os.pipe()  # the child writes a byte to it if it cannot join
+                try:
+                    refused, told = os.pipe()  # the child writes a byte to it if it cannot join
+                except OSError:
+                    os.close(join)
+                    raise
                 try:
                     return self._popen(argv, env, cwd, _joining(join, told, preexec))
                 except subprocess.SubprocessError:  # its preexec_fn failed: the join, or what comes after it
@@ -211,14 +225,6 @@ class Worker:
     @property
     def alive(self):
         return self.process is not None and self.process.poll() is None
-
-    @property
-    def cpu_counting(self):
-        """How its CPU time is counted, for the time limits and the speed checks: ``"cgroup"``,
-        ``"per process"`` (from /proc) or ``"none"`` (no per-process CPU time here: wall time)."""
-        if self.cpu_group is not None:
-            return "cgroup"
-        return "per process" if cpu_time_readable() else "none"
 
     @property
     def received_bytes(self):
@@ -251,7 +257,7 @@ class Worker:
         deadline = self.request_started + wall_timeout
         self.memory_at_start = self.cpu_base = None
         self.cpu_limit = timeout
-        self.channel.look_in(FIRST_LOOK_SECONDS)
+        self.channel.look_in(min(FIRST_LOOK_SECONDS, timeout / 2))  # a tiny limit is looked at in time too
         self.last_id += 1
         message = {**message, "id": self.last_id}
         try:
@@ -294,8 +300,10 @@ class Worker:
         until it should look again.
 
         Its first look in a request, ``FIRST_LOOK_SECONDS`` in, reads the worker's memory and CPU
-        time; the time before it counts as CPU time whole (one thread's CPU time grows no faster),
-        which spares the short requests any reading. Since then, it counts as read.
+        time; the time before it counts as CPU time whole, up to ``BEFORE_FIRST_LOOK_SECONDS``,
+        which spares the short requests any reading. Since then, it counts as read. Looks come
+        as often as the CPU time left requires, ``POLL_SECONDS`` apart at most, so code running
+        on several cores at once may overrun its limit by that much per extra core.
 
         Raises
         ------
@@ -305,13 +313,13 @@ class Worker:
         now, used = time.monotonic(), self.cpu_seconds()
         if self.cpu_base is None:
             self.memory_at_start = resident_bytes(self.process.pid)
-            self.cpu_base = used - (now - self.request_started)
+            self.cpu_base = used - min(now - self.request_started, BEFORE_FIRST_LOOK_SECONDS)
         if self.watchdog is not None:
             self.watchdog()
         left = self.cpu_limit - (used - self.cpu_base)
         if left <= 0:
             raise _OverCpuLimit
-        return left  # a single thread cannot use it up any sooner
+        return left  # one thread cannot use it up any sooner
 
     def _wall_timeout_message(self, timeout, wall_timeout):
         """What a student is told of a request that took ``wall_timeout`` wall-clock seconds, unfinished."""
@@ -372,9 +380,10 @@ class Worker:
             return
         self.cpu_seconds()  # the last reading, while it still runs
         family = descendants(self.process.pid) | {pid for pid in orphans() if pid != self.process.pid}
-        if self.cpu_group is not None:
-            self.cpu_group.kill_all()  # whatever left the tree stayed in the group, other pid namespaces included
-            family |= self.cpu_group.pids() - {self.process.pid}  # where the kernel has no cgroup.kill
+        # Whatever left the tree stayed in the group, in other pid namespaces too; its pids are read
+        # only where the kernel cannot kill the group itself, since a killed process's pid is soon free.
+        if self.cpu_group is not None and not self.cpu_group.kill_all():
+            family |= self.cpu_group.pids() - {self.process.pid}
         for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL), self.process.kill,
                      *(lambda pid=pid: os.kill(pid, signal.SIGKILL) for pid in family)):
             try:
@@ -406,10 +415,12 @@ class Worker:
         From its cgroup where it has one, else from /proc (processes that live, and the children
         they reaped). Once the worker has ended, the last reading (``kill`` reads it before
         killing, and its cgroup after); 0.0 where the platform gives no per-process CPU time.
-        Each reading also updates ``peak_rss``.
+        Each reading also updates ``peak_rss``. Read per process, the grader's orphans (daemons
+        that left the worker's tree) count too, unless ``with_orphans`` is off: a student's worker
+        is the only one that leaves any.
         """
         if self.process is not None and self.process.poll() is None:
-            cpu, rss = tree_usage(self.process.pid)
+            cpu, rss = tree_usage(self.process.pid, with_orphans=self.with_orphans and self.cpu_group is None)
             grouped = self.cpu_group.seconds() if self.cpu_group is not None else None
             cpu = cpu if grouped is None else grouped
             self.cpu_seen, self.peak_rss = max(self.cpu_seen, cpu), max(self.peak_rss, rss)
@@ -770,14 +781,14 @@ def _process_clock(pid):
     return start, clock, children
 
 
-def tree_usage(root):
-    """(CPU seconds, peak resident bytes) of ``root`` and its descendants, from /proc; (0.0, 0) where there is none.
+def tree_usage(root, with_orphans=False):
+    """(CPU seconds, peak resident bytes) of ``root`` and its descendants and, with ``with_orphans``, the
+    workers' leftovers, from /proc; (0.0, 0) where there is none.
 
     The CPU seconds are in ticks, with reaped children's; the peak is the largest of the processes'
     own peaks (VmHWM), a bound of what one process held at once, not their sum.
     """
-    table = _processes(under={root})
-    family = ({root} | descendants(root, table)) & table.keys()
+    table, family = _family(root, with_orphans)
     return sum(table[pid][2] for pid in family), max((_peak_rss(pid) for pid in family), default=0)
 
 
@@ -973,7 +984,8 @@ class StudentSession:
             self.workspace.clear_scratch()
             with self._phase("startup"):
                 self.worker = Worker(self.workspace, self.limits, self.isolation, self._check_scratch,
-                                     byte_budget=self.limits.received_bytes - self.received_bytes)
+                                     byte_budget=self.limits.received_bytes - self.received_bytes,
+                                     with_orphans=not self.reference)
                 self._charged = 0.0
                 self.worker.start()
                 self.cpu_countings.add(self.worker.cpu_counting)

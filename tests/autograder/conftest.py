@@ -3,7 +3,20 @@ import functools
 
 import pytest
 
+from autograder import cpu_group
+from autograder.sandbox import detect, worker_uid
 from tests.autograder.submissions import ASSIGNMENT, make_reference_submission, make_release
+
+
+@pytest.fixture(params=["cgroup", "per process"])
+def accounting(request, monkeypatch):
+    """Each way a worker's CPU time is counted: by its cgroup, or from /proc where it gets none."""
+    isolation = detect()
+    if request.param == "cgroup" and not cpu_group.counts_workers(isolation, worker_uid(isolation)):
+        pytest.skip("this machine's workers get no cgroup (none can be made, or they could write the tree)")
+    if request.param == "per process":
+        monkeypatch.setattr(cpu_group, "make_group", lambda: None)
+    return request.param
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from autograder.pipeline import grade_submission
 from autograder.reference import RELEASE
 from autograder.proxy import RemoteObject
 from autograder.run import StudentSession
-from autograder.sandbox import Isolation, worker_uid
+from autograder.sandbox import Isolation
 from tests.autograder.mutants import catalog
 from tests.autograder.submissions import make_edited_submission
 
@@ -111,17 +111,6 @@ def burns_in_a_thread_that_ends(seconds):
     thread.join()
 """
 SPEED_TESTS = ("faster", "beats")
-
-
-@pytest.fixture(params=["cgroup", "per process"])
-def accounting(request, monkeypatch):
-    """Each way a worker's CPU time is counted: by its cgroup, or from /proc where it gets none."""
-    isolation = run.detect()
-    if request.param == "cgroup" and not cpu_group.counts_workers(isolation, worker_uid(isolation)):
-        pytest.skip("this machine's workers get no cgroup (none can be made, or they could write the tree)")
-    if request.param == "per process":
-        monkeypatch.setattr(cpu_group, "make_group", lambda: None)
-    return request.param
 
 
 @pytest.fixture

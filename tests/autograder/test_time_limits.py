@@ -4,8 +4,10 @@ So a busy machine, which stretches a call's wall time but not its CPU time, does
 grade; code that waits rather than computes is still stopped, by the backstop.
 """
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -14,6 +16,7 @@ from autograder import run
 from autograder.limits import Limits
 from autograder.proxy import RemoteObject
 from autograder.run import StudentSession, StudentTimeout, wall_seconds
+from autograder.sandbox import Isolation, detect
 
 CODE = '''
 import os, time
@@ -40,6 +43,22 @@ def burn_in_a_child(seconds):
         os._exit(0)
     os.waitpid(pid, 0)
     return True
+
+def burn_in_a_daemon(seconds):
+    """Start a daemon (double fork, a session of its own) that spins for ``seconds``; wait as long, using nothing."""
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        if os.fork() == 0:
+            burn(seconds)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    time.sleep(seconds * 1.5)
+    return True
+
+def calls_back(function):
+    """Call ``function``, which runs on the grader's side, then return: the worker itself uses nothing."""
+    return function()
 '''
 
 needs_cpu_time = pytest.mark.skipif(not run.cpu_time_readable(), reason="needs /proc: without it limits are wall time")
@@ -67,29 +86,84 @@ def one_busy_core():
 
 
 @needs_cpu_time
-def test_a_call_a_busy_machine_slows_down_is_not_cut_while_within_its_cpu_time(tmp_path, one_busy_core):
+def test_a_call_a_busy_machine_slows_down_is_not_cut_while_within_its_cpu_time(tmp_path, accounting, one_busy_core):
     with StudentSession(tmp_path, Limits(call_seconds=1.0, wall_factor=10)) as session:
         module = _module(session)
         start = time.monotonic()
-        assert module.burn(0.7) is True
+        assert module.burn(0.9) is True  # nine tenths of its limit: not cut short either
         # Sharing its core, the call took longer than its limit in wall time: a wall-clock limit would have cut it.
         assert time.monotonic() - start > 1.0
 
 
 @needs_cpu_time
-def test_an_endless_loop_is_stopped_at_its_cpu_time_limit(tmp_path):
+def test_an_endless_loop_is_stopped_at_its_cpu_time_limit(tmp_path, accounting):
     with StudentSession(tmp_path, Limits(call_seconds=0.5, wall_factor=10)) as session:
         module = _module(session)
+        before = session.worker.cpu_seconds()  # its start and the load
         start = time.monotonic()
         with pytest.raises(StudentTimeout) as info:
             module.forever()
         assert str(info.value) == "your code did not finish within 0.5 s of CPU time"
         assert 0.5 <= time.monotonic() - start < 2.5
-        assert 0.5 <= session.worker.cpu_seen < 0.9  # looked at often enough near the limit, not a poll later
+        # looked at often enough near the limit, not a poll later
+        assert 0.45 <= session.worker.cpu_seen - before < 0.8
 
 
 @needs_cpu_time
-def test_the_cpu_time_of_a_child_counts_toward_the_limit(tmp_path):
+def test_time_the_grader_spends_serving_a_callback_is_not_the_workers(tmp_path, accounting):
+    """A hidden test's function that the student's code calls runs on the grader's side: the worker
+    waits meanwhile, however long it takes, and the first look at its CPU time comes after it."""
+    with StudentSession(tmp_path, Limits(call_seconds=0.5, wall_factor=10)) as session:
+        module = _module(session)
+        assert module.calls_back(lambda: time.sleep(0.8) or 7) == 7
+
+
+@needs_cpu_time
+def test_a_grader_the_machine_stops_for_a_while_does_not_charge_the_worker_for_it(tmp_path, accounting):
+    with StudentSession(tmp_path, Limits(call_seconds=0.5, wall_factor=10)) as session:
+        module = _module(session)
+        # 5 ms into the call, before the first look at the worker, a thread stops this whole process
+        # for 0.8 s, longer than the call's CPU limit; another process wakes it.
+        waker = subprocess.Popen(["sh", "-c", f"echo ready; read go; sleep 0.8; kill -CONT {os.getpid()}"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert waker.stdout.readline() == b"ready\n"
+        # The call below is then one request (the function is known), and no look left over from
+        # this one is due in it before its own first look, 20 ms in.
+        module.sleep(0.05)
+
+        def stop_this_process():
+            time.sleep(0.005)
+            waker.stdin.write(b"go\n")
+            waker.stdin.close()
+            os.kill(os.getpid(), signal.SIGSTOP)
+
+        stopper = threading.Thread(target=stop_this_process)
+        start = time.monotonic()
+        stopper.start()
+        try:
+            assert module.sleep(1.2) is None
+        finally:
+            stopper.join()
+            waker.wait()
+        assert time.monotonic() - start >= 1.2
+
+
+@needs_cpu_time
+@pytest.mark.parametrize("level", ["as detected", "rlimits"])
+def test_a_daemon_the_call_starts_counts_toward_its_limit(tmp_path, accounting, level):
+    """It leaves the worker's process tree (outside bubblewrap, its parent is the grader then); its
+    cgroup or the grader's orphans still hold it."""
+    isolation = detect() if level == "as detected" else Isolation(level, ())
+    with StudentSession(tmp_path, Limits(call_seconds=0.5, wall_factor=20), isolation) as session:
+        module = _module(session)
+        start = time.monotonic()
+        with pytest.raises(StudentTimeout, match="within 0.5 s of CPU time"):
+            module.burn_in_a_daemon(3)
+        assert time.monotonic() - start < 2.5  # not after the daemon's 3 s, nor the 10 s backstop
+
+
+@needs_cpu_time
+def test_the_cpu_time_of_a_child_counts_toward_the_limit(tmp_path, accounting):
     with StudentSession(tmp_path, Limits(call_seconds=0.5, wall_factor=20)) as session:
         module = _module(session)
         start = time.monotonic()
@@ -140,3 +214,10 @@ def test_the_feedback_says_the_limits_are_cpu_time_with_a_wall_clock_backstop():
     lines = Limits(call_seconds=5, wall_factor=3).describe()
     assert "each call into your code: 5 s of CPU time" in lines
     assert "each of these in wall-clock time: 3 times as long, for code that waits" in lines
+
+
+def test_where_cpu_time_cannot_be_read_the_feedback_says_the_limits_are_wall_clock_time():
+    lines = Limits(call_seconds=5, tuning_seconds=120).describe(cpu_time=False)
+    assert "each call into your code: 5 s of wall-clock time" in lines
+    assert "running a definition cell: 30 s of wall-clock time; a tuning cell: 120 s of wall-clock time" in lines
+    assert not any("times as long" in line for line in lines)
