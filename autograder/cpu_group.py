@@ -76,6 +76,18 @@ class CpuGroup:
         except (OSError, ValueError):
             return None
 
+    def waited(self):
+        """Seconds in which a task of the group could have run but waited for a processor (cgroup v2's
+        ``cpu.pressure``, "some"); None where it cannot be read (cgroup v1, a kernel without PSI)."""
+        try:
+            for line in (self.folder / "cpu.pressure").read_text().splitlines():
+                kind, *fields = line.split()
+                if kind == "some":
+                    return int(dict(field.split("=", 1) for field in fields)["total"]) / 1e6
+        except (OSError, ValueError, KeyError):
+            pass
+        return None
+
     def pids(self):
         """Pids of the processes in the group and the groups below it now, as far as they can be read.
 

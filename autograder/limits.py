@@ -29,8 +29,10 @@ class Limits:
 
     The time limits of one request (a call, a cell, a start) are CPU seconds of the worker's
     processes, read by the trusted side, so that a busy machine, which stretches wall time, does
-    not change a grade. Each has a wall-clock backstop ``wall_factor`` times longer, for code that
-    waits rather than computes (a sleep, a lock), and for grading that the machine starves.
+    not change a grade. Code that waits rather than computes (a sleep, input, a lock) is stopped
+    once it has taken its limit in wall-clock time, where the grader can read how long the
+    worker waited for a processor (``run.Worker._watch``); a wall-clock backstop ``wall_factor``
+    times longer stops anything else.
     """
 
     # Time.
@@ -73,8 +75,8 @@ class Limits:
             f"each call into your code: {self.call_seconds:g} s of {unit}",
             f"running a definition cell: {self.load_seconds:g} s of {unit}; a tuning cell: "
             f"{self.tuning_seconds:g} s of {unit}",
-            *([f"each of these in wall-clock time: {self.wall_factor:g} times as long, for code that waits"]
-              if cpu_time else []),
+            *([f"code that waits (a sleep, input) is stopped once it took as long in wall-clock time; any code "
+               f"at {self.wall_factor:g} times as long"] if cpu_time else []),
             f"the whole submission: {self.submission_seconds:g} s of wall-clock time",
             f"memory: {size_text(self.memory_bytes)}; processes and threads: {self.processes}",
             f"files written: {size_text(self.file_bytes)} each, {size_text(self.scratch_bytes)} "

@@ -152,6 +152,8 @@ class Worker:
         self.memory_at_start = None  # bytes: its resident memory early in the request under way (see _watch)
         self.cpu_limit = None  # CPU seconds the request under way may use
         self.cpu_base = None  # its CPU seconds at the request's start, as the first look reckons it (see _watch)
+        self.first_look = None  # (time.monotonic(), CPU, waited and served seconds) at that look (see _watch)
+        self.served_seconds = 0.0  # wall seconds the grader spent serving callbacks in the request under way
         self.request_started = None  # time.monotonic() at the request's start
         self.cpu_group = None  # its cpu_group.CpuGroup, where it has one: its CPU time counted whole
         self.cpu_counting = None  # how its CPU time is counted, once it started (see start)
@@ -255,7 +257,8 @@ class Worker:
         wall_timeout = wall_seconds(self.limits, timeout) if wall_timeout is None else wall_timeout
         self.request_started = time.monotonic()
         deadline = self.request_started + wall_timeout
-        self.memory_at_start = self.cpu_base = None
+        self.memory_at_start = self.cpu_base = self.first_look = None
+        self.served_seconds = 0.0
         self.cpu_limit = timeout
         self.channel.look_in(min(FIRST_LOOK_SECONDS, timeout / 2))  # a tiny limit is looked at in time too
         self.last_id += 1
@@ -269,7 +272,10 @@ class Worker:
                     raise ChannelRefused("your code wrote to the grader's own channel (a frame it did not ask for)")
                 if reply.get("op") != "callback":
                     break
-                self.channel.send(self._serve_callback(reply), deadline)
+                serving = time.monotonic()
+                answer = self._serve_callback(reply)
+                self.served_seconds += time.monotonic() - serving
+                self.channel.send(answer, deadline)
         except ChannelTimeout:
             note = self._memory_note()
             self.kill()
@@ -278,6 +284,11 @@ class Worker:
             note = self._memory_note()
             self.kill()
             raise StudentTimeout(f"your code did not finish within {timeout:g} s of CPU time{note}") from None
+        except _Waiting:
+            note = self._memory_note()
+            self.kill()
+            raise StudentTimeout(f"your code did not finish within {timeout:g} s, and it spent most of that time "
+                                 f"waiting, not computing: does it sleep, wait for input or for a lock?{note}") from None
         except ChannelOverBudget as exc:
             self.kill()
             raise StudentOverBudget(str(exc)) from None
@@ -305,21 +316,57 @@ class Worker:
         as often as the CPU time left requires, ``POLL_SECONDS`` apart at most, so code running
         on several cores at once may overrun its limit by that much per extra core.
 
+        Once the request has taken its CPU limit in wall-clock time, each look also asks whether
+        the worker computes: code that spent most of the time since the first look neither running,
+        nor waiting for a processor, nor waiting for the grader to serve its callbacks, is waiting
+        for itself (a sleep, input, a lock), and is stopped then rather than at the backstop.
+
         Raises
         ------
         _OverCpuLimit
             Once the worker's processes have used the request's CPU time.
+        _Waiting
+            Once it is waiting, as above.
         """
         now, used = time.monotonic(), self.cpu_seconds()
         if self.cpu_base is None:
             self.memory_at_start = resident_bytes(self.process.pid)
             self.cpu_base = used - min(now - self.request_started, BEFORE_FIRST_LOOK_SECONDS)
+            self.first_look = (now, used, self.waited_seconds(), self.served_seconds)
         if self.watchdog is not None:
             self.watchdog()
         left = self.cpu_limit - (used - self.cpu_base)
         if left <= 0:
             raise _OverCpuLimit
+        if now - self.request_started >= self.cpu_limit:
+            since = self._since_first_look(now, used)
+            if since is not None and sum(since[1:]) < since[0] / 2:
+                raise _Waiting
         return left  # one thread cannot use it up any sooner
+
+    def _since_first_look(self, now, used):
+        """(wall seconds since the request's first look; of them, CPU seconds the worker's processes used
+        (``used`` is their CPU time now), seconds they waited for a processor, and seconds the grader
+        spent serving their callbacks), or None where the waiting cannot be read."""
+        if self.first_look is None or self.first_look[2] is None:
+            return None
+        looked, cpu_then, waited_then, served_then = self.first_look
+        waited = self.waited_seconds()
+        if waited is None:
+            return None
+        return now - looked, used - cpu_then, waited - waited_then, self.served_seconds - served_then
+
+    def waited_seconds(self):
+        """Seconds the worker's processes have waited for a processor while they could run: its cgroup's
+        ``cpu.pressure`` where it has one, else the sum of its processes' run delays (each main
+        thread's, /proc/PID/schedstat); None where neither can be read."""
+        if self.cpu_group is not None:
+            waited = self.cpu_group.waited()
+            if waited is not None:
+                return waited
+        table, family = _family(self.process.pid, self.with_orphans)
+        delays = [_run_delay(pid) for pid in family]
+        return None if not delays or None in delays else sum(delays)
 
     def _wall_timeout_message(self, timeout, wall_timeout):
         """What a student is told of a request that took ``wall_timeout`` wall-clock seconds, unfinished."""
@@ -433,6 +480,10 @@ class Worker:
 
 class _OverCpuLimit(Exception):
     """The request under way used its CPU time (raised by ``Worker._watch``)."""
+
+
+class _Waiting(Exception):
+    """The request under way took its CPU limit in wall-clock time, waiting for itself (``Worker._watch``)."""
 
 
 def cpu_time_readable():
@@ -569,6 +620,14 @@ def _status_bytes(pid, field):
     except (OSError, ValueError, IndexError):
         pass
     return 0
+
+
+def _run_delay(pid):
+    """Seconds process ``pid``'s main thread has waited on a run queue (/proc/PID/schedstat); None if unknown."""
+    try:
+        return int((PROC / str(pid) / "schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _peak_rss(pid):

@@ -58,7 +58,7 @@ def test_a_worker_that_stops_reading_cannot_block_the_grader_writing_a_large_inp
         module = _module(session, SABOTAGE_READER)
         assert module.sabotage() == 1
         start = time.monotonic()
-        with pytest.raises(StudentTimeout, match="wall-clock"):  # a worker that waits uses no CPU time
+        with pytest.raises(StudentTimeout, match="waiting"):  # a worker that waits uses no CPU time
             module.echo(np.zeros(8 * MiB // 8 * 4))  # 32 MB: far more than a pipe holds
         assert time.monotonic() - start < wall_seconds(limits, 1) + 2
 
@@ -79,7 +79,7 @@ def trickle():
     with StudentSession(tmp_path, limits) as session:
         module = _module(session, code)
         start = time.monotonic()
-        with pytest.raises(StudentTimeout, match="wall-clock"):
+        with pytest.raises(StudentTimeout, match="waiting"):  # it sleeps between bytes, using no CPU time
             module.trickle()
         assert time.monotonic() - start < wall_seconds(limits, 1) + 2
 
