@@ -357,16 +357,13 @@ class Worker:
         return now - looked, used - cpu_then, waited - waited_then, self.served_seconds - served_then
 
     def waited_seconds(self):
-        """Seconds the worker's processes have waited for a processor while they could run: its cgroup's
-        ``cpu.pressure`` where it has one, else the sum of its processes' run delays (each main
-        thread's, /proc/PID/schedstat); None where neither can be read."""
-        if self.cpu_group is not None:
-            waited = self.cpu_group.waited()
-            if waited is not None:
-                return waited
-        table, family = _family(self.process.pid, self.with_orphans)
-        delays = [_run_delay(pid) for pid in family]
-        return None if not delays or None in delays else sum(delays)
+        """Seconds in which the worker's processes could have run but waited for a processor: its cgroup's
+        ``cpu.pressure``; None where it has no cgroup or the kernel no pressure counts.
+
+        Not read per process: /proc's run delays lose ended threads and processes and, on a busy
+        core, were seen to fall short, which would stop computing code as waiting.
+        """
+        return self.cpu_group.waited() if self.cpu_group is not None else None
 
     def _wall_timeout_message(self, timeout, wall_timeout):
         """What a student is told of a request that took ``wall_timeout`` wall-clock seconds, unfinished."""
@@ -620,14 +617,6 @@ def _status_bytes(pid, field):
     except (OSError, ValueError, IndexError):
         pass
     return 0
-
-
-def _run_delay(pid):
-    """Seconds process ``pid``'s main thread has waited on a run queue (/proc/PID/schedstat); None if unknown."""
-    try:
-        return int((PROC / str(pid) / "schedstat").read_text().split()[1]) / 1e9
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def _peak_rss(pid):
