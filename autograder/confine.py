@@ -18,8 +18,10 @@ for the exec'd worker and for everything the worker starts, with no way back:
 * Landlock ABI >= 6: no signal to, and no connection to an abstract unix socket
   of, a process outside the domain (the grader, other workers);
 * seccomp (where libseccomp loads, through ``pyseccomp``): ``socket()`` fails with
-  EACCES for every address family but AF_UNIX, and the system calls in
-  ``SECCOMP_EPERM`` (ptrace, namespaces, keyrings, bpf, modules ...) with EPERM.
+  EACCES for every address family but AF_UNIX, the system calls in
+  ``SECCOMP_EPERM`` (ptrace, namespaces, keyrings, bpf, modules ...) with EPERM,
+  and so does ``clone()`` with a namespace flag (``clone3()`` with ENOSYS). The
+  same filter, compiled (``seccomp_program``), confines a bubblewrap worker.
 
 Why our own ctypes code rather than the PyPI package ``landlock``: its release is a
 development one (1.0.0.dev5), it has file-system rules only, with no best-effort
@@ -238,7 +240,25 @@ def _seccomp_numbers():
     return tuple(known)
 
 
-def _load_seccomp(numbers):
+# clone() fails with EPERM for each flag that makes a namespace (a user namespace gives every
+# capability inside it: the usual first step of a kernel exploit). clone3() passes its flags
+# in memory, which seccomp cannot read, so it fails with ENOSYS, on which libc (glibc 2.34+
+# threads and posix_spawn) falls back to clone().
+CLONE_NAMESPACE_FLAGS = {
+    "CLONE_NEWNS": 0x00020000, "CLONE_NEWCGROUP": 0x02000000, "CLONE_NEWUTS": 0x04000000,
+    "CLONE_NEWIPC": 0x08000000, "CLONE_NEWUSER": 0x10000000, "CLONE_NEWPID": 0x20000000,
+    "CLONE_NEWNET": 0x40000000,
+}
+# s390 passes the new stack first and the flags second; every other architecture, flags first.
+_CLONE_FLAGS_ARG = 1 if os.uname().machine.startswith("s390") else 0
+
+
+NAMESPACE_LINE = ("seccomp: no new namespace (clone with a namespace flag fails with EPERM, clone3 with ENOSYS, "
+                  "on which libc falls back to clone)")
+
+
+def _seccomp_filter(numbers):
+    """The worker's filter: sockets, the ``numbers`` calls and namespaces refused (pyseccomp.SyscallFilter)."""
     rules = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
     try:
         # A system call of another ABI (int 0x80 on x86_64) ends the process, not just the thread.
@@ -248,7 +268,30 @@ def _load_seccomp(numbers):
     rules.add_rule(pyseccomp.ERRNO(errno.EACCES), "socket", pyseccomp.Arg(0, pyseccomp.NE, AF_UNIX))
     for _, number in numbers:
         rules.add_rule(pyseccomp.ERRNO(errno.EPERM), number)
-    rules.load()
+    for flag in CLONE_NAMESPACE_FLAGS.values():
+        rules.add_rule(pyseccomp.ERRNO(errno.EPERM), "clone",
+                       pyseccomp.Arg(_CLONE_FLAGS_ARG, pyseccomp.MASKED_EQ, flag, flag))
+    if pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, "clone3") >= 0:
+        rules.add_rule(pyseccomp.ERRNO(errno.ENOSYS), "clone3")
+    return rules
+
+
+def _load_seccomp(numbers):
+    _seccomp_filter(numbers).load()
+
+
+def seccomp_program(path):
+    """Write the worker's seccomp filter, compiled to BPF, to ``path``; False where seccomp is unusable.
+
+    A bubblewrap worker loads it itself before any student code runs (``worker/main.py
+    --seccomp``): the grader cannot load it first, since bubblewrap must still make its
+    namespaces after the fork.
+    """
+    if not seccomp_available():
+        return False
+    with open(path, "wb") as file:
+        _seccomp_filter(_seccomp_numbers()).export_bpf(file)
+    return True
 
 
 # --- the confinement -----------------------------------------------------------------
@@ -420,6 +463,7 @@ def describe() -> list[str]:
         blocked = ", ".join(name for name, _ in _seccomp_numbers())
         lines.append("seccomp: socket() only for AF_UNIX (no UDP, raw, netlink or packet sockets)")
         lines.append(f"seccomp: {blocked} fail with EPERM")
+        lines.append(NAMESPACE_LINE)
     return lines
 
 

@@ -28,7 +28,20 @@ PROMISES = {
     "grader_environment": ("bubblewrap", "landlock"),
     "network": ("bubblewrap", "landlock"),
     "signals": ("bubblewrap", "landlock"),
+    "namespaces": ("bubblewrap", "landlock"),  # where seccomp works (``NEEDS_SECCOMP``)
 }
+NEEDS_SECCOMP = ("namespaces",)
+
+
+def promised(name, level):
+    """Whether the mode ``level`` promises what the probe ``name`` tries to be impossible on this machine."""
+    if level not in PROMISES[name]:
+        return False
+    if name in NEEDS_SECCOMP:
+        from autograder import confine
+
+        return confine.seccomp_available()
+    return True
 
 
 def run_probes(isolation=None):
@@ -48,6 +61,7 @@ def run_probes(isolation=None):
             "grader_environment": lambda: probe.environment_has(secret, os.getpid()),
             "network": lambda: probe.network(),
             "signals": lambda: probe.signal_grader(os.getpid()),
+            "namespaces": lambda: probe.make_namespace(),
         }
         for name, call in calls.items():
             try:
@@ -67,10 +81,10 @@ def selftest(require_sandbox=False):
           + cpu_group.accounting(isolation, worker_uid(isolation)))
     ok = True
     for name, (holds, detail) in run_probes(isolation).items():
-        promised = isolation.level in PROMISES[name]
-        mark = "ok " if holds else ("BAD" if promised else "-- ")
-        ok &= holds or not promised
-        print(f"  {mark} {name}: {detail}{'' if holds or promised else ' (not promised in this mode)'}")
+        promise = promised(name, isolation.level)
+        mark = "ok " if holds else ("BAD" if promise else "-- ")
+        ok &= holds or not promise
+        print(f"  {mark} {name}: {detail}{'' if holds or promise else ' (not promised here)'}")
     if require_sandbox and not isolation.sandboxed:
         print("selftest FAILED: a sandbox is required (--require-sandbox) and none works here")
         return 1
@@ -129,6 +143,33 @@ def network():
     names = sorted(name for _, name in socket.if_nameindex())
     # In its own network namespace the worker sees only its private loopback.
     return "blocked" if names in ([], ["lo"]) else "interfaces " + ", ".join(names)
+
+def make_namespace():
+    """A user namespace (every capability inside it) made by unshare, clone or clone3, else "blocked"."""
+    import ctypes, struct
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    CLONE_NEWUSER, SIGCHLD = 0x10000000, 17
+    numbers = {"x86_64": (56, 435), "aarch64": (220, 435)}.get(os.uname().machine)
+    pid = os.fork()
+    if pid == 0:  # unshare changes the caller: try it in a child that ends at once
+        os._exit(0 if libc.unshare(CLONE_NEWUSER) == 0 else 1)
+    if os.waitpid(pid, 0)[1] == 0:
+        return "made a user namespace with unshare"
+    if numbers is None:
+        return "blocked"  # the two clones are tried where their numbers are known
+    clone, clone3 = numbers
+    args = ctypes.create_string_buffer(struct.pack("8Q", CLONE_NEWUSER, 0, 0, 0, SIGCHLD, 0, 0, 0))
+    calls = {"clone": lambda: libc.syscall(clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0),
+             "clone3": lambda: libc.syscall(clone3, args, 64)}
+    for name, call in calls.items():
+        pid = call()
+        if pid == 0:
+            os._exit(0)  # the child, in its new namespace
+        if pid > 0:
+            os.waitpid(pid, 0)
+            return "made a user namespace with " + name
+    return "blocked"
 
 def signal_grader(pid):
     try:

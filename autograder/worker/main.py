@@ -6,7 +6,9 @@ answers on file descriptor 1 (see ``codec``); the student's own prints go to
 /dev/null so they can neither reach the grader nor corrupt the channel.
 
 ``--uid N``: started as root inside a sandbox, become user N before anything
-else runs (the grader's sandbox module explains why).
+else runs (the grader's sandbox module explains why). ``--seccomp PATH``: then
+load the grader's seccomp filter, compiled to BPF (``confine.seccomp_program``),
+for good; a filter that does not load stops the worker before any student code.
 """
 import contextlib
 import gc
@@ -20,8 +22,26 @@ def _become(uid):
     os.setresuid(uid, uid, uid)  # clears every capability: no way back
 
 
+def _load_seccomp(path):
+    import ctypes
+
+    with open(path, "rb") as file:
+        program = ctypes.create_string_buffer(file.read())
+
+    class SockFprog(ctypes.Structure):  # struct sock_fprog: instructions of 8 bytes each
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    fprog = SockFprog(len(program.raw) // 8, ctypes.addressof(program))
+    libc = ctypes.CDLL(None, use_errno=True)
+    # PR_SET_NO_NEW_PRIVS (38), then PR_SET_SECCOMP (22) with SECCOMP_MODE_FILTER (2).
+    if libc.prctl(38, 1, 0, 0, 0) != 0 or libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "the seccomp filter did not load")
+
+
 if __name__ == "__main__" and "--uid" in sys.argv:
     _become(int(sys.argv[sys.argv.index("--uid") + 1]))
+if __name__ == "__main__" and "--seccomp" in sys.argv:
+    _load_seccomp(sys.argv[sys.argv.index("--seccomp") + 1])
 
 import random  # noqa: E402
 import traceback  # noqa: E402

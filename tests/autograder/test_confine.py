@@ -513,3 +513,51 @@ def test_describe_lists_what_holds_here():
     assert any("signals" in line for line in lines) == (ABI >= cf.SCOPE_ABI)
     if SECCOMP and ABI >= cf.SCOPE_ABI and cf._capabilities_dropped():
         assert cf.missing() == []
+
+
+CLONES = r'''
+import ctypes, errno, json, os, struct, sys, threading
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+p = json.loads(sys.argv[1])
+out = {}
+
+def outcome(pid):
+    if pid == 0:
+        os._exit(0)  # the child, in its new namespace
+    if pid < 0:
+        return errno.errorcode[ctypes.get_errno()]
+    os.waitpid(pid, 0)
+    return "ok"
+
+SIGCHLD = 17
+for name, flag in p["flags"].items():
+    out["clone " + name] = outcome(libc.syscall(p["clone"], flag | SIGCHLD, 0, 0, 0, 0))
+    args = ctypes.create_string_buffer(struct.pack("8Q", flag, 0, 0, 0, SIGCHLD, 0, 0, 0))
+    out["clone3 " + name] = outcome(libc.syscall(p["clone3"], args, 64))
+thread = threading.Thread(target=lambda: out.setdefault("thread", "ok"))
+thread.start()
+thread.join()
+print(json.dumps(out))
+'''
+
+
+@needs_seccomp
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root may make every kind of namespace unfiltered")
+@pytest.mark.skipif(os.uname().machine.startswith("s390"), reason="the probe passes clone's flags first")
+def test_seccomp_refuses_each_namespace_flag_of_clone_and_clone3_yet_threads_start():
+    # Run as root with every capability, so only the filter can refuse: each flag has a rule of its own.
+    numbers = {name: cf.pyseccomp.resolve_syscall(cf.pyseccomp.Arch.NATIVE, name) for name in ("clone", "clone3")}
+    params = json.dumps({"flags": cf.CLONE_NAMESPACE_FLAGS, **numbers})
+
+    def probe(preexec=None):
+        done = subprocess.run([sys.executable, "-I", "-c", CLONES, params], capture_output=True, text=True,
+                              timeout=60, env=ENV, preexec_fn=preexec)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    every = [f"{call} {name}" for name in cf.CLONE_NAMESPACE_FLAGS for call in ("clone", "clone3")]
+    assert probe() == {**dict.fromkeys(every, "ok"), "thread": "ok"}
+    filtered = probe(preexec=lambda: cf._load_seccomp(cf._seccomp_numbers()))
+    assert filtered == {**{f"clone {name}": "EPERM" for name in cf.CLONE_NAMESPACE_FLAGS},
+                        **{f"clone3 {name}": "ENOSYS" for name in cf.CLONE_NAMESPACE_FLAGS}, "thread": "ok"}

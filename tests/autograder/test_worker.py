@@ -1,5 +1,7 @@
 """The worker runs student code with limits, isolated, and a fault costs only the call that hit it."""
 import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -8,7 +10,7 @@ import pytest
 from autograder.errors import GraderError
 from autograder.proxy import RemoteObject
 from autograder.run import StudentCrash, StudentError, StudentSession, StudentTimeout, Worker
-from autograder.sandbox import Isolation, detect
+from autograder.sandbox import SECCOMP_PROGRAM, WORKER_DIR, Isolation, detect, staged_worker_dir
 
 CODE = """
 import numpy as np
@@ -29,6 +31,10 @@ def hog():
 
 def read(path):
     return open(path).read()
+
+def seccomp_mode():
+    with open("/proc/self/status") as status:
+        return int(next(line for line in status if line.startswith("Seccomp:")).split()[1])
 
 def chatty():
     import os, sys
@@ -236,6 +242,26 @@ def test_in_the_sandbox_the_grader_and_other_files_are_invisible(module):
     for path in (HIDDEN_TESTS / "assignment1" / "test_gradient_check.py", "/etc/hostname"):
         with pytest.raises(StudentError, match="FileNotFoundError"):
             module.read(str(path))
+
+
+@pytest.mark.skipif(not (staged_worker_dir() / SECCOMP_PROGRAM).exists(), reason="seccomp is not usable here")
+def test_a_seccomp_filter_that_does_not_load_stops_the_worker_before_it_reads_a_request(tmp_path):
+    broken = tmp_path / "broken.bpf"
+    broken.write_bytes(b"\0" * 3)  # no whole instruction
+
+    def start(program):  # stdin at its end: a worker that starts reads it and stops with status 0
+        return subprocess.run([sys.executable, "-I", "-B", str(WORKER_DIR / "main.py"), "--seccomp", str(program)],
+                              input=b"", capture_output=True, timeout=60)
+
+    assert start(staged_worker_dir() / SECCOMP_PROGRAM).returncode == 0
+    failed = start(broken)
+    assert failed.returncode == 1 and b"the seccomp filter did not load" in failed.stderr
+
+
+@pytest.mark.skipif(detect().level != "bubblewrap", reason="bubblewrap is not usable on this machine")
+@pytest.mark.skipif(not (staged_worker_dir() / SECCOMP_PROGRAM).exists(), reason="seccomp is not usable here")
+def test_a_bubblewrap_worker_runs_under_the_seccomp_filter(module):
+    assert module.seccomp_mode() == 2  # SECCOMP_MODE_FILTER, from /proc/self/status
 
 
 def test_without_bubblewrap_the_worker_still_runs_with_limits(tmp_path):
