@@ -21,7 +21,7 @@ for the exec'd worker and for everything the worker starts, with no way back:
   EACCES for every address family but AF_UNIX, the system calls in
   ``SECCOMP_EPERM`` (ptrace, namespaces, keyrings, bpf, modules ...) with EPERM,
   and so does ``clone()`` with a namespace flag (``clone3()`` with ENOSYS). The
-  same filter, compiled (``seccomp_program``), confines a bubblewrap worker.
+  same filter, compiled (``write_seccomp_program``), confines a bubblewrap worker.
 
 Why our own ctypes code rather than the PyPI package ``landlock``: its release is a
 development one (1.0.0.dev5), it has file-system rules only, with no best-effort
@@ -249,6 +249,7 @@ CLONE_NAMESPACE_FLAGS = {
     "CLONE_NEWIPC": 0x08000000, "CLONE_NEWUSER": 0x10000000, "CLONE_NEWPID": 0x20000000,
     "CLONE_NEWNET": 0x40000000,
 }
+CLONE3_NUMBER = 435
 # s390 passes the new stack first and the flags second; every other architecture, flags first.
 _CLONE_FLAGS_ARG = 1 if os.uname().machine.startswith("s390") else 0
 
@@ -271,8 +272,9 @@ def _seccomp_filter(numbers):
     for flag in CLONE_NAMESPACE_FLAGS.values():
         rules.add_rule(pyseccomp.ERRNO(errno.EPERM), "clone",
                        pyseccomp.Arg(_CLONE_FLAGS_ARG, pyseccomp.MASKED_EQ, flag, flag))
-    if pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, "clone3") >= 0:
-        rules.add_rule(pyseccomp.ERRNO(errno.ENOSYS), "clone3")
+    # libseccomp before 2.5 does not know clone3 by name; its number is 435 on every architecture.
+    clone3 = pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, "clone3")
+    rules.add_rule(pyseccomp.ERRNO(errno.ENOSYS), clone3 if clone3 >= 0 else CLONE3_NUMBER)
     return rules
 
 
@@ -280,18 +282,15 @@ def _load_seccomp(numbers):
     _seccomp_filter(numbers).load()
 
 
-def seccomp_program(path):
-    """Write the worker's seccomp filter, compiled to BPF, to ``path``; False where seccomp is unusable.
+def write_seccomp_program(path):
+    """Write the worker's seccomp filter, compiled to BPF, to ``path`` (where ``seccomp_available()``).
 
     A bubblewrap worker loads it itself before any student code runs (``worker/main.py
     --seccomp``): the grader cannot load it first, since bubblewrap must still make its
     namespaces after the fork.
     """
-    if not seccomp_available():
-        return False
     with open(path, "wb") as file:
         _seccomp_filter(_seccomp_numbers()).export_bpf(file)
-    return True
 
 
 # --- the confinement -----------------------------------------------------------------

@@ -42,7 +42,7 @@ UTILS_DIR = Path(__file__).resolve().parents[1] / "utils"
 SANDBOX_SUBMISSION = "/submission"
 SANDBOX_SCRATCH = "/tmp"
 SANDBOX_WORKER = "/grader"
-SECCOMP_PROGRAM = "seccomp.bpf"  # in the staged worker folder, where seccomp works (``confine.seccomp_program``)
+SECCOMP_PROGRAM = "seccomp.bpf"  # in the staged worker folder where ``bubblewrap_filters()``
 SANDBOX_DATA = "/data"  # the downloaded datasets' folder (KIT_DATA_DIR), read-only
 LEVELS = ("bubblewrap", "landlock", "rlimits")
 # Worker user ids when the grader runs as root: one per grading process, owning no file.
@@ -170,6 +170,16 @@ def _probe(level):
 # -- the files a worker sees ---------------------------------------------------------
 
 @functools.lru_cache(maxsize=None)
+def bubblewrap_filters():
+    """Whether a bubblewrap worker loads the seccomp filter: wherever seccomp works on this machine."""
+    if not sys.platform.startswith("linux"):
+        return False
+    from autograder import confine
+
+    return confine.seccomp_available()
+
+
+@functools.lru_cache(maxsize=None)
 def staged_worker_dir():
     """A copy of the worker's code and of ``utils``, outside the checkout, made once per process.
 
@@ -180,10 +190,10 @@ def staged_worker_dir():
     atexit.register(shutil.rmtree, stage, ignore_errors=True)
     for name in ("main.py", "codec.py"):
         shutil.copy2(WORKER_DIR / name, stage / name)
-    if sys.platform.startswith("linux"):
+    if bubblewrap_filters():
         from autograder import confine
 
-        confine.seccomp_program(stage / SECCOMP_PROGRAM)
+        confine.write_seccomp_program(stage / SECCOMP_PROGRAM)
     shutil.copytree(UTILS_DIR, stage / "utils", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     _make_readable(stage)
     return stage
@@ -383,8 +393,10 @@ def worker_command(workspace, isolation=None, argv=None):
         argv = [sys.executable, "-I", "-B", f"{folder}/main.py"]
         if isolation.level == "bubblewrap" and workspace.uid is not None:
             argv += ["--uid", str(workspace.uid)]
-        if isolation.level == "bubblewrap" and (staged_worker_dir() / SECCOMP_PROGRAM).exists():
-            argv += ["--seccomp", f"{folder}/{SECCOMP_PROGRAM}"]  # Landlock's preexec_fn loads the same filter
+        if isolation.level == "bubblewrap" and bubblewrap_filters():
+            # Wherever seccomp works: a worker whose program is missing does not start (Landlock's
+            # preexec_fn loads the same filter).
+            argv += ["--seccomp", f"{folder}/{SECCOMP_PROGRAM}"]
     if isolation.level == "bubblewrap":
         return bwrap_command(workspace, argv), None, None
     return list(argv), worker_environment(workspace.scratch, workspace.dataset), str(workspace.submission)

@@ -7,7 +7,7 @@ answers on file descriptor 1 (see ``codec``); the student's own prints go to
 
 ``--uid N``: started as root inside a sandbox, become user N before anything
 else runs (the grader's sandbox module explains why). ``--seccomp PATH``: then
-load the grader's seccomp filter, compiled to BPF (``confine.seccomp_program``),
+load the grader's seccomp filter, compiled to BPF (``confine.write_seccomp_program``),
 for good; a filter that does not load stops the worker before any student code.
 """
 import contextlib

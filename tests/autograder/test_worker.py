@@ -10,7 +10,8 @@ import pytest
 from autograder.errors import GraderError
 from autograder.proxy import RemoteObject
 from autograder.run import StudentCrash, StudentError, StudentSession, StudentTimeout, Worker
-from autograder.sandbox import SECCOMP_PROGRAM, WORKER_DIR, Isolation, detect, staged_worker_dir
+from autograder.sandbox import (SECCOMP_PROGRAM, WORKER_DIR, Isolation, bubblewrap_filters, detect,
+                                staged_worker_dir)
 
 CODE = """
 import numpy as np
@@ -244,7 +245,7 @@ def test_in_the_sandbox_the_grader_and_other_files_are_invisible(module):
             module.read(str(path))
 
 
-@pytest.mark.skipif(not (staged_worker_dir() / SECCOMP_PROGRAM).exists(), reason="seccomp is not usable here")
+@pytest.mark.skipif(not bubblewrap_filters(), reason="seccomp is not usable here")
 def test_a_seccomp_filter_that_does_not_load_stops_the_worker_before_it_reads_a_request(tmp_path):
     broken = tmp_path / "broken.bpf"
     broken.write_bytes(b"\0" * 3)  # no whole instruction
@@ -259,9 +260,32 @@ def test_a_seccomp_filter_that_does_not_load_stops_the_worker_before_it_reads_a_
 
 
 @pytest.mark.skipif(detect().level != "bubblewrap", reason="bubblewrap is not usable on this machine")
-@pytest.mark.skipif(not (staged_worker_dir() / SECCOMP_PROGRAM).exists(), reason="seccomp is not usable here")
+@pytest.mark.skipif(not bubblewrap_filters(), reason="seccomp is not usable here")
 def test_a_bubblewrap_worker_runs_under_the_seccomp_filter(module):
     assert module.seccomp_mode() == 2  # SECCOMP_MODE_FILTER, from /proc/self/status
+
+
+@pytest.mark.skipif(detect().level != "bubblewrap", reason="bubblewrap is not usable on this machine")
+@pytest.mark.skipif(not bubblewrap_filters(), reason="seccomp is not usable here")
+def test_without_its_seccomp_program_a_bubblewrap_worker_does_not_start(tmp_path):
+    program = staged_worker_dir() / SECCOMP_PROGRAM
+    kept = program.read_bytes()
+    program.unlink()  # as a cleaner of /tmp might
+    try:
+        with pytest.raises(GraderError):
+            StudentSession(tmp_path, isolation=Isolation("bubblewrap")).load("m.ipynb", [("code", CODE)])
+    finally:
+        program.write_bytes(kept)
+    with StudentSession(tmp_path, isolation=Isolation("bubblewrap")) as session:
+        session.load("m.ipynb", [("code", CODE)])
+        assert RemoteObject(session, "m.ipynb", "m", session.generation).seccomp_mode() == 2
+
+
+@pytest.mark.skipif(not os.environ.get("KIT_REQUIRE_SANDBOX"), reason="KIT_REQUIRE_SANDBOX is not set (CI sets it "
+                    "where bubblewrap works)")
+def test_the_sandboxes_filter_system_calls_wherever_ci_requires_a_sandbox():
+    # Else every test of the filter would skip, and a worker would run unfiltered unnoticed.
+    assert bubblewrap_filters()
 
 
 def test_without_bubblewrap_the_worker_still_runs_with_limits(tmp_path):
