@@ -254,10 +254,6 @@ CLONE3_NUMBER = 435
 _CLONE_FLAGS_ARG = 1 if os.uname().machine.startswith("s390") else 0
 
 
-NAMESPACE_LINE = ("seccomp: no new namespace (clone with a namespace flag fails with EPERM, clone3 with ENOSYS, "
-                  "on which libc falls back to clone)")
-
-
 def _seccomp_filter(numbers):
     """The worker's filter: sockets, the ``numbers`` calls and namespaces refused (pyseccomp.SyscallFilter)."""
     rules = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
@@ -462,7 +458,8 @@ def describe() -> list[str]:
         blocked = ", ".join(name for name, _ in _seccomp_numbers())
         lines.append("seccomp: socket() only for AF_UNIX (no UDP, raw, netlink or packet sockets)")
         lines.append(f"seccomp: {blocked} fail with EPERM")
-        lines.append(NAMESPACE_LINE)
+        lines.append("seccomp: no new namespace (clone with a namespace flag fails with EPERM, clone3 with "
+                     "ENOSYS, on which libc falls back to clone)")
     return lines
 
 

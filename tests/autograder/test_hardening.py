@@ -613,7 +613,7 @@ def start_everything():
 @pytest.mark.parametrize("level", ["bubblewrap", "landlock"])
 def test_a_sandboxed_worker_makes_no_namespace_but_still_starts_threads_and_processes(level, tmp_path):
     # The seccomp filter refuses clone3 outright (its flags are out of its reach): libc must
-    # fall back to clone for threads, fork, posix_spawn and multiprocessing.
+    # fall back to clone for threads and posix_spawn.
     from autograder import confine
     from autograder.selftest import run_probes
 
