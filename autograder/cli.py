@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -64,8 +65,29 @@ def _parser():
 _VERB_MODULES = {}
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (a scheduler's time limit, a closed terminal): stop as Ctrl-C does, now."""
+
+    def __init__(self, signum):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop(signum, _frame):
+    raise Stopped(signum)
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
+    previous = {signum: signal.signal(signum, _stop) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return _run(args)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _run(args):
     try:
         if args.verb == "grade":
             if args.jobs < 1:
@@ -91,9 +113,10 @@ def main(argv=None):
     except GraderError as exc:
         print(f"autograder: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("autograder: interrupted; results graded so far are kept, run again to resume", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        how = f"stopped by {exc}" if isinstance(exc, Stopped) else "interrupted"
+        print(f"autograder: {how}; results graded so far are kept, run again to resume", file=sys.stderr)
+        return 128 + (exc.signum if isinstance(exc, Stopped) else signal.SIGINT)
     return 0
 
 

@@ -1,7 +1,11 @@
 """Grading processes: at most ``jobs`` submissions at a time, and a dead process costs no other submission."""
 from __future__ import annotations
 
+import fcntl
 import multiprocessing
+import os
+import signal
+import sys
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -44,8 +48,10 @@ def run_pool(todo, grade, failed, jobs):
             return failed(submission, exc)
 
     while queue:
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(queue)), mp_context=context)
-        running = {}
+        lifeline, held = context.Pipe(duplex=False)  # this process holds the only writing end
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(queue)), mp_context=context,
+                                   initializer=_end_with_grader, initargs=(lifeline,))
+        running, stopped = {}, False
         try:
             while queue or running:
                 while queue and len(running) < jobs and not (running and queue[0].folder in suspects) \
@@ -63,5 +69,51 @@ def run_pool(todo, grade, failed, jobs):
                         yield result
                 if broken:
                     break
+        except BaseException:  # interrupted or stopped: the submissions under way are graded again next run
+            stopped = True
+            raise
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=not stopped, cancel_futures=True)
+            held.close()  # which ends the pool processes still grading, if stopped
+            lifeline.close()
+
+
+_LIFELINE = None  # in a pool process: its own reading end of its grader's lifeline
+
+
+def _end_with_grader(lifeline):
+    """Pool-process initializer: end this process as soon as its grader is gone.
+
+    A pool process waits for work on a queue whose writing end it holds too, so once the
+    grader is killed (SIGKILL, a scheduler's time limit) it would wait for ever, holding
+    the caller's output open. ``lifeline`` is the reading end of a pipe only the grader
+    writes to; the kernel signals SIGIO to its owner when the last writer closes it.
+
+    Parameters
+    ----------
+    lifeline : multiprocessing.connection.Connection
+    """
+    global _LIFELINE
+    # Every pool process received the same open file, which has one owner to signal: each opens its own.
+    try:
+        _LIFELINE = os.open(f"/proc/self/fd/{lifeline.fileno()}", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:  # no /proc: such a pool process outlives a killed grader, as before
+        return
+    finally:
+        lifeline.close()
+    signal.signal(signal.SIGIO, _check_lifeline)
+    fcntl.fcntl(_LIFELINE, fcntl.F_SETOWN, os.getpid())
+    fcntl.fcntl(_LIFELINE, fcntl.F_SETFL, fcntl.fcntl(_LIFELINE, fcntl.F_GETFL) | os.O_ASYNC)
+    _check_lifeline()  # the grader may have gone before this process was set to hear of it
+
+
+def _check_lifeline(*_signal):
+    try:
+        gone = os.read(_LIFELINE, 1) == b""
+    except BlockingIOError:  # open, and nothing written
+        return
+    if gone:
+        run = sys.modules.get("autograder.run")  # imported once this process has graded
+        if run is not None:
+            run.kill_live_workers()
+        os._exit(1)  # what was being graded is graded again by the next run

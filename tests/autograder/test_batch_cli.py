@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -171,3 +172,44 @@ def test_an_interrupted_run_resumes_without_losing_or_duplicating_results(tmp_pa
     assert sorted(p.name for p in out.glob("s*.json")) == [f"s{i}.json" for i in range(4)]
     with open(out / "grades.csv") as handle:
         assert [row["student"] for row in csv.DictReader(handle)] == ["s0", "s1", "s2", "s3"]
+
+
+def _session_processes(session):
+    """Pids of the live (not zombie) processes of session ``session``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(") ", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) == session:  # state, ppid, pgrp, session
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_run_at_once_keeping_what_was_graded(tmp_path, reference_submission):
+    """A scheduler's time limit (SIGTERM to the grader alone) stops it as Ctrl-C would, now, leaving nothing running."""
+    root = tmp_path / "class"
+    for index in range(6):
+        _student(root, f"s{index}", reference_submission / NB)
+    out = tmp_path / "out"
+    run = subprocess.Popen(AUTOGRADER + ["grade", str(root), "--out", str(out), "--jobs", "2", "--quiet"],
+                           start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("s*.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    run.send_signal(signal.SIGTERM)
+    try:
+        _, stderr = run.communicate(timeout=20)
+    finally:
+        left = _session_processes(run.pid)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+    assert run.returncode == 128 + signal.SIGTERM
+    assert "stopped by SIGTERM; results graded so far are kept" in stderr
+    assert not left
+    graded = list(out.glob("s*.json"))
+    assert 1 <= len(graded) < 6
+    for path in graded:
+        json.loads(path.read_text())  # every result on disk is complete

@@ -3,6 +3,8 @@ import dataclasses
 import json
 import os
 import resource
+import select
+import signal
 import subprocess
 import sys
 import time
@@ -403,6 +405,48 @@ def test_a_dying_grading_process_costs_no_other_submission(tmp_path):
     statuses = {r["student"]: r["status"] for r in results}
     assert statuses.pop("killer") == "grader_error"
     assert set(statuses.values()) == {"graded"}
+
+
+# A grader run as a script: its pool grades four submissions, two at a time, each for a minute.
+ENDLESS_GRADER = """
+import sys
+from pathlib import Path
+from autograder.discover import SubmissionFolder
+from autograder.pool import run_pool
+from tests.autograder.pool_helpers import endless_grade, fake_failure
+todo = [SubmissionFolder(p.name, p) for p in sorted(Path(sys.argv[1]).iterdir())]
+print(list(run_pool(todo, endless_grade, fake_failure, jobs=2)), flush=True)
+"""
+
+
+def test_a_killed_grader_leaves_no_grading_process_behind(tmp_path):
+    """Its pool processes go at once, so nothing holds its output open (a scheduler waits on it)."""
+    for name in ("amy", "ben", "cal", "dan"):
+        (tmp_path / name).mkdir()
+    grader = subprocess.Popen([sys.executable, "-c", ENDLESS_GRADER, str(tmp_path)], cwd=Path(__file__).resolve().parents[2],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    pid_files = [tmp_path / name / "grading.pid" for name in ("amy", "ben")]
+    deadline = time.monotonic() + 60
+    while not all(path.exists() and path.read_text() for path in pid_files) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    grading = [int(path.read_text()) for path in pid_files]
+    grader.kill()
+    ended = select.select([grader.stdout], [], [], 20)[0] and grader.stdout.read() == b""
+    grader.wait()
+    still_grading = [pid for pid in grading if _running(pid)]
+    for pid in still_grading:
+        os.kill(pid, signal.SIGKILL)
+    assert ended, "the grading processes held the killed grader's output open"
+    assert not still_grading
+    assert not (tmp_path / "cal" / "grading.pid").exists()  # no one graded on after the grader went
+
+
+def _running(pid):
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][:1] != "Z"
+    except OSError:
+        return False
 
 
 def test_two_graders_never_write_into_the_same_folder_at_once(tmp_path):
