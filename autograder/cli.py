@@ -14,6 +14,7 @@ import importlib
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from autograder.errors import GraderError
@@ -79,7 +80,10 @@ def _stop(signum, _frame):
 
 def main(argv=None):
     args = _parser().parse_args(argv)
-    previous = {signum: signal.signal(signum, _stop) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    # Only where nothing chose otherwise: nohup's ignored SIGHUP stays ignored. Signals reach the main thread only.
+    previous = {signum: signal.signal(signum, _stop) for signum in (signal.SIGTERM, signal.SIGHUP)
+                if threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signum) is signal.SIG_DFL}
     try:
         return _run(args)
     finally:

@@ -57,7 +57,7 @@ def run_pool(todo, grade, failed, jobs):
                 while queue and len(running) < jobs and not (running and queue[0].folder in suspects) \
                         and not any(s.folder in suspects for s in running.values()):
                     submission = queue.popleft()
-                    running[pool.submit(grade, submission)] = submission
+                    running[pool.submit(_graded, grade, submission)] = submission
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 broken = any(isinstance(f.exception(), BrokenProcessPool) for f in done)
                 if broken:  # every other submission of this pool fails with it: collect them all
@@ -88,6 +88,7 @@ def _end_with_grader(lifeline):
     grader is killed (SIGKILL, a scheduler's time limit) it would wait for ever, holding
     the caller's output open. ``lifeline`` is the reading end of a pipe only the grader
     writes to; the kernel signals SIGIO to its owner when the last writer closes it.
+    SIGTERM ends it the same way, cleaning up, rather than at once.
 
     Parameters
     ----------
@@ -102,9 +103,26 @@ def _end_with_grader(lifeline):
     finally:
         lifeline.close()
     signal.signal(signal.SIGIO, _check_lifeline)
+    signal.signal(signal.SIGTERM, _stop)
     fcntl.fcntl(_LIFELINE, fcntl.F_SETOWN, os.getpid())
     fcntl.fcntl(_LIFELINE, fcntl.F_SETFL, fcntl.fcntl(_LIFELINE, fcntl.F_GETFL) | os.O_ASYNC)
     _check_lifeline()  # the grader may have gone before this process was set to hear of it
+
+
+def _graded(grade, submission):
+    """``grade(submission)`` in a pool process; one whose grader went meanwhile ends once it has cleaned up."""
+    global _GRADING
+    _GRADING = True
+    try:
+        return grade(submission)
+    finally:
+        _GRADING = False
+        if _STOPPING:
+            _end_now()
+
+
+_GRADING = False  # in a pool process: whether it is grading a submission now
+_STOPPING = False  # in a pool process: whether it is ending
 
 
 def _check_lifeline(*_signal):
@@ -113,7 +131,25 @@ def _check_lifeline(*_signal):
     except BlockingIOError:  # open, and nothing written
         return
     if gone:
-        run = sys.modules.get("autograder.run")  # imported once this process has graded
-        if run is not None:
-            run.kill_live_workers()
-        os._exit(1)  # what was being graded is graded again by the next run
+        _stop()
+
+
+def _stop(*_signal):
+    """Its grader is gone, or it was sent SIGTERM (the executor does so when a sibling dies): end, cleaning up."""
+    global _STOPPING
+    if _STOPPING:
+        return
+    _STOPPING = True
+    if not _GRADING:
+        _end_now()
+    # As Ctrl-C does: the grading stops, killing its workers and removing its folders on the way
+    # out (``_graded`` then ends the process); what it was grading is graded again by the next run.
+    raise KeyboardInterrupt
+
+
+def _end_now():
+    """End this pool process, removing the folders it made (its grader, which would have, is gone)."""
+    sandbox = sys.modules.get("autograder.sandbox")  # imported once this process has graded
+    if sandbox is not None:
+        sandbox.remove_own_folders()
+    os._exit(1)

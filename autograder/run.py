@@ -668,14 +668,6 @@ _SUBREAPER = None
 _LIVE_WORKERS = set()  # pids of this process's workers that are running (their own session each)
 
 
-def kill_live_workers():
-    """Kill the process group of each of this process's running workers, for a grading process that must end now."""
-    for pid in list(_LIVE_WORKERS):
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
-
 
 def orphans(table=None):
     """Pids of this process's children in a session other than its own, not a live worker: workers' leftovers.

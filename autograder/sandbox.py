@@ -21,8 +21,8 @@ the grader. What each mode guarantees is in docs/security.md.
 """
 from __future__ import annotations
 
-import atexit
 import functools
+import multiprocessing.util
 import os
 import resource
 import shutil
@@ -187,7 +187,9 @@ def staged_worker_dir():
     grader, the reference or the hidden suites live.
     """
     stage = Path(tempfile.mkdtemp(prefix="kit-worker-"))
-    atexit.register(shutil.rmtree, stage, ignore_errors=True)
+    # A pool process never runs atexit's functions, only multiprocessing's finalizers (as do others at exit).
+    multiprocessing.util.Finalize(None, shutil.rmtree, args=(stage,), kwargs={"ignore_errors": True},
+                                  exitpriority=0)
     for name in ("main.py", "codec.py"):
         shutil.copy2(WORKER_DIR / name, stage / name)
     if bubblewrap_filters():
@@ -224,6 +226,7 @@ class Workspace:
     def __init__(self, notebooks, uid=None, dataset="digits"):
         self.dataset = dataset
         self.root = Path(tempfile.mkdtemp(prefix="kit-grade-"))
+        _OPEN_WORKSPACES.add(self.root)
         self.submission = self.root / "submission"
         self.scratch = self.root / "scratch"
         self.submission.mkdir()
@@ -265,12 +268,28 @@ class Workspace:
 
     def close(self):
         _remove_tree(self.root)
+        _OPEN_WORKSPACES.discard(self.root)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+_OPEN_WORKSPACES = set()  # roots of this process's workspaces not closed yet
+
+
+def remove_own_folders():
+    """Remove every folder this process made, for a grading process that must end now.
+
+    A grading interrupted at the wrong moment (making a workspace, removing one) leaves it open.
+    """
+    for root in list(_OPEN_WORKSPACES):
+        _remove_tree(root)
+        _OPEN_WORKSPACES.discard(root)
+    if staged_worker_dir.cache_info().currsize:
+        shutil.rmtree(staged_worker_dir(), ignore_errors=True)
 
 
 def _remove_tree(root, keep_root=False):

@@ -20,9 +20,15 @@ def counted_grade(submission):
 
 
 def endless_grade(submission):
-    """Write this grading process's pid into the submission's folder, then grade for a minute."""
+    """Write this grading process's pid into the submission's folder, then grade for a minute.
+
+    A "cleaned" file in the folder says that the grading was unwound, its clean-up run.
+    """
     (submission.folder / "grading.pid").write_text(str(os.getpid()))
-    time.sleep(60)
+    try:
+        time.sleep(60)
+    finally:
+        (submission.folder / "cleaned").write_text("")
     return {"student": submission.student, "status": "graded"}
 
 

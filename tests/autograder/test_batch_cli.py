@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -149,8 +150,16 @@ def test_grading_one_more_student_into_a_results_folder_keeps_everyone_already_i
     assert "<strong>2</strong> graded" in report
 
 
+@pytest.fixture
+def scratch():
+    """An empty folder for a run's TMPDIR, to see what it leaves there; short, as the forkserver's socket must be."""
+    folder = Path(tempfile.mkdtemp())
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.mark.slow
-def test_an_interrupted_run_resumes_without_losing_or_duplicating_results(tmp_path, reference_submission):
+def test_an_interrupted_run_resumes_without_losing_or_duplicating_results(tmp_path, reference_submission, scratch):
     root = tmp_path / "class"
     for index in range(4):
         _student(root, f"s{index}", reference_submission / NB)
@@ -167,8 +176,9 @@ def test_an_interrupted_run_resumes_without_losing_or_duplicating_results(tmp_pa
     for path in out.glob("s*.json"):
         json.loads(path.read_text())  # every result on disk is complete
     done = subprocess.run(AUTOGRADER + ["grade", str(root), "--out", str(out), "--quiet"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env={**os.environ, "TMPDIR": str(scratch)})
     assert done.returncode == 0, done.stderr
+    assert not list(scratch.iterdir())  # a run leaves none of its folders behind
     assert sorted(p.name for p in out.glob("s*.json")) == [f"s{i}.json" for i in range(4)]
     with open(out / "grades.csv") as handle:
         assert [row["student"] for row in csv.DictReader(handle)] == ["s0", "s1", "s2", "s3"]
@@ -188,20 +198,24 @@ def _session_processes(session):
 
 
 @pytest.mark.slow
-def test_sigterm_stops_a_run_at_once_keeping_what_was_graded(tmp_path, reference_submission):
+def test_sigterm_stops_a_run_at_once_keeping_what_was_graded(tmp_path, reference_submission, scratch):
     """A scheduler's time limit (SIGTERM to the grader alone) stops it as Ctrl-C would, now, leaving nothing running."""
     root = tmp_path / "class"
     for index in range(6):
         _student(root, f"s{index}", reference_submission / NB)
     out = tmp_path / "out"
     run = subprocess.Popen(AUTOGRADER + ["grade", str(root), "--out", str(out), "--jobs", "2", "--quiet"],
-                           start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                           start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "TMPDIR": str(scratch)})
     deadline = time.monotonic() + 120
     while not list(out.glob("s*.json")) and time.monotonic() < deadline:
         time.sleep(0.05)
     run.send_signal(signal.SIGTERM)
     try:
         _, stderr = run.communicate(timeout=20)
+        deadline = time.monotonic() + 10  # the grading processes clean up after the grader has gone
+        while (_session_processes(run.pid) or list(scratch.iterdir())) and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         left = _session_processes(run.pid)
         for pid in left:
@@ -209,7 +223,27 @@ def test_sigterm_stops_a_run_at_once_keeping_what_was_graded(tmp_path, reference
     assert run.returncode == 128 + signal.SIGTERM
     assert "stopped by SIGTERM; results graded so far are kept" in stderr
     assert not left
+    assert not list(scratch.iterdir())  # the grading folders, with the students' files, are removed
     graded = list(out.glob("s*.json"))
     assert 1 <= len(graded) < 6
     for path in graded:
         json.loads(path.read_text())  # every result on disk is complete
+
+
+def test_a_signal_the_caller_ignores_stays_ignored(monkeypatch):
+    """Under nohup a run goes on when the terminal closes: only signals left at their default stop it."""
+    from autograder import cli
+
+    seen = {}
+    monkeypatch.setattr(cli, "_run", lambda args: seen.update(
+        hup=signal.getsignal(signal.SIGHUP), term=signal.getsignal(signal.SIGTERM)) or 0)
+    term_before = signal.getsignal(signal.SIGTERM)
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        assert cli.main(["selftest"]) == 0
+        assert seen["hup"] is signal.SIG_IGN
+        assert seen["term"] is (cli._stop if term_before is signal.SIG_DFL else term_before)
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN  # as the caller left them
+        assert signal.getsignal(signal.SIGTERM) is term_before
+    finally:
+        signal.signal(signal.SIGHUP, previous)

@@ -420,7 +420,7 @@ print(list(run_pool(todo, endless_grade, fake_failure, jobs=2)), flush=True)
 
 
 def test_a_killed_grader_leaves_no_grading_process_behind(tmp_path):
-    """Its pool processes go at once, so nothing holds its output open (a scheduler waits on it)."""
+    """Its pool processes go at once, cleaning up on the way, so nothing holds its output open (a scheduler waits on it)."""
     for name in ("amy", "ben", "cal", "dan"):
         (tmp_path / name).mkdir()
     grader = subprocess.Popen([sys.executable, "-c", ENDLESS_GRADER, str(tmp_path)], cwd=Path(__file__).resolve().parents[2],
@@ -433,11 +433,15 @@ def test_a_killed_grader_leaves_no_grading_process_behind(tmp_path):
     grader.kill()
     ended = select.select([grader.stdout], [], [], 20)[0] and grader.stdout.read() == b""
     grader.wait()
+    deadline = time.monotonic() + 5  # one that has closed its files may not have ended yet
+    while any(_running(pid) for pid in grading) and time.monotonic() < deadline:
+        time.sleep(0.05)
     still_grading = [pid for pid in grading if _running(pid)]
     for pid in still_grading:
         os.kill(pid, signal.SIGKILL)
     assert ended, "the grading processes held the killed grader's output open"
     assert not still_grading
+    assert all((tmp_path / name / "cleaned").exists() for name in ("amy", "ben"))
     assert not (tmp_path / "cal" / "grading.pid").exists()  # no one graded on after the grader went
 
 
