@@ -668,7 +668,6 @@ _SUBREAPER = None
 _LIVE_WORKERS = set()  # pids of this process's workers that are running (their own session each)
 
 
-
 def orphans(table=None):
     """Pids of this process's children in a session other than its own, not a live worker: workers' leftovers.
 

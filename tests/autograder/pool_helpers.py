@@ -32,6 +32,15 @@ def endless_grade(submission):
     return {"student": submission.student, "status": "graded"}
 
 
+def is_running(pid):
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(") ", 1)[1][:1] != "Z"
+    except OSError:
+        return False
+
+
 def fake_failure(submission, exc):
     return {"student": submission.student, "status": "grader_error", "error": str(exc)}
 

@@ -16,6 +16,8 @@ import pytest
 from autograder.batch import grade_batch
 from autograder.discover import find_submissions
 from autograder.errors import ReadError
+from autograder.run import _processes
+from tests.autograder.pool_helpers import is_running
 from tests.notebooks import ASSIGNMENT
 
 NB = "gradient_check.ipynb"
@@ -150,6 +152,18 @@ def test_grading_one_more_student_into_a_results_folder_keeps_everyone_already_i
     assert "<strong>2</strong> graded" in report
 
 
+def _grading_until_the_first_result(root, out, reference_submission, students, jobs, **popen):
+    """``autograder grade`` started on a class of ``students`` reference submissions, once one result is written."""
+    for index in range(students):
+        _student(root, f"s{index}", reference_submission / NB)
+    run = subprocess.Popen(AUTOGRADER + ["grade", str(root), "--out", str(out), "--jobs", str(jobs), "--quiet"],
+                           start_new_session=True, stdout=subprocess.DEVNULL, **popen)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("s*.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return run
+
+
 @pytest.fixture
 def scratch():
     """An empty folder for a run's TMPDIR, to see what it leaves there; short, as the forkserver's socket must be."""
@@ -160,15 +174,8 @@ def scratch():
 
 @pytest.mark.slow
 def test_an_interrupted_run_resumes_without_losing_or_duplicating_results(tmp_path, reference_submission, scratch):
-    root = tmp_path / "class"
-    for index in range(4):
-        _student(root, f"s{index}", reference_submission / NB)
-    out = tmp_path / "out"
-    run = subprocess.Popen(AUTOGRADER + ["grade", str(root), "--out", str(out), "--jobs", "1", "--quiet"],
-                           start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not list(out.glob("s*.json")) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    root, out = tmp_path / "class", tmp_path / "out"
+    run = _grading_until_the_first_result(root, out, reference_submission, 4, jobs=1, stderr=subprocess.DEVNULL)
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
     graded_before = sorted(p.name for p in out.glob("s*.json"))
@@ -186,30 +193,15 @@ def test_an_interrupted_run_resumes_without_losing_or_duplicating_results(tmp_pa
 
 def _session_processes(session):
     """Pids of the live (not zombie) processes of session ``session``."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(") ", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and int(fields[3]) == session:  # state, ppid, pgrp, session
-            found.append(int(stat.parent.name))
-    return found
+    return [pid for pid, (_, sid, _) in _processes().items() if sid == session and is_running(pid)]
 
 
 @pytest.mark.slow
 def test_sigterm_stops_a_run_at_once_keeping_what_was_graded(tmp_path, reference_submission, scratch):
     """A scheduler's time limit (SIGTERM to the grader alone) stops it as Ctrl-C would, now, leaving nothing running."""
-    root = tmp_path / "class"
-    for index in range(6):
-        _student(root, f"s{index}", reference_submission / NB)
     out = tmp_path / "out"
-    run = subprocess.Popen(AUTOGRADER + ["grade", str(root), "--out", str(out), "--jobs", "2", "--quiet"],
-                           start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                           env={**os.environ, "TMPDIR": str(scratch)})
-    deadline = time.monotonic() + 120
-    while not list(out.glob("s*.json")) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    run = _grading_until_the_first_result(tmp_path / "class", out, reference_submission, 6, jobs=2,
+                                          stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(scratch)})
     run.send_signal(signal.SIGTERM)
     try:
         _, stderr = run.communicate(timeout=20)

@@ -30,7 +30,7 @@ from autograder.run import StudentCrash, StudentError, StudentSession, StudentTi
 from autograder.sandbox import Isolation, detect, worker_uid
 from tests.notebooks import SOLUTIONS
 from utils.manifest import load_manifest
-from tests.autograder.pool_helpers import fake_failure, fake_grade
+from tests.autograder.pool_helpers import fake_failure, fake_grade, is_running
 
 MiB = 2**20
 
@@ -434,23 +434,15 @@ def test_a_killed_grader_leaves_no_grading_process_behind(tmp_path):
     ended = select.select([grader.stdout], [], [], 20)[0] and grader.stdout.read() == b""
     grader.wait()
     deadline = time.monotonic() + 5  # one that has closed its files may not have ended yet
-    while any(_running(pid) for pid in grading) and time.monotonic() < deadline:
+    while any(is_running(pid) for pid in grading) and time.monotonic() < deadline:
         time.sleep(0.05)
-    still_grading = [pid for pid in grading if _running(pid)]
+    still_grading = [pid for pid in grading if is_running(pid)]
     for pid in still_grading:
         os.kill(pid, signal.SIGKILL)
     assert ended, "the grading processes held the killed grader's output open"
     assert not still_grading
     assert all((tmp_path / name / "cleaned").exists() for name in ("amy", "ben"))
     assert not (tmp_path / "cal" / "grading.pid").exists()  # no one graded on after the grader went
-
-
-def _running(pid):
-    """Whether process ``pid`` exists and is not a zombie."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][:1] != "Z"
-    except OSError:
-        return False
 
 
 def test_two_graders_never_write_into_the_same_folder_at_once(tmp_path):
