@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import fcntl
 import multiprocessing
+import multiprocessing.util
 import os
 import signal
 import sys
+import tempfile
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -31,6 +33,7 @@ def run_pool(todo, grade, failed, jobs):
     queue, suspects = deque(todo), set()
     # forkserver: pool processes start clean, without the threads of this one.
     context = multiprocessing.get_context("forkserver")
+    _fit_the_forkserver_socket()
 
     def outcome(future, submission):
         """The result, or None when the pool broke under an unsuspected submission (it goes back in the queue)."""
@@ -76,6 +79,40 @@ def run_pool(todo, grade, failed, jobs):
             pool.shutdown(wait=not stopped, cancel_futures=True)
             held.close()  # which ends the pool processes still grading, if stopped
             lifeline.close()
+
+
+# The forkserver listens on a socket in a folder multiprocessing makes in TMPDIR. An AF_UNIX path
+# has at most 107 bytes on Linux, so a TMPDIR of over about 75 characters (a cluster job's, a
+# build's) cannot hold it; Python 3.14 falls back to the system's folders then, as this does.
+_SOCKET_PATH_MAX = 107
+_SOCKET_NAME = "listener-xxxxxxxx"  # what multiprocessing names it, in its folder "pymp-xxxxxxxx"
+_SHORT_TEMP_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def _fit_the_forkserver_socket():
+    """Have multiprocessing's temporary folder, for this process's life, where the forkserver's socket fits.
+
+    Raises
+    ------
+    RunError
+        When no folder with a short enough path can be written.
+    """
+    def fits(folder, inside=("pymp-xxxxxxxx",)):
+        return len(os.fsencode(os.path.join(folder, *inside, _SOCKET_NAME))) <= _SOCKET_PATH_MAX
+
+    parent = tempfile.gettempdir()
+    if not fits(parent):
+        parent = next((folder for folder in _SHORT_TEMP_FOLDERS
+                       if fits(folder) and os.access(folder, os.W_OK | os.X_OK)), parent)
+    saved, tempfile.tempdir = tempfile.tempdir, parent
+    try:
+        folder = multiprocessing.util.get_temp_dir()  # made once, then kept (and removed at exit)
+    finally:
+        tempfile.tempdir = saved
+    if not fits(folder, inside=()):
+        raise RunError(
+            f"the grading processes cannot start: their socket does not fit under {folder} "
+            f"(a socket's path has at most {_SOCKET_PATH_MAX} bytes); set TMPDIR to a shorter folder")
 
 
 _LIFELINE = None  # in a pool process: its own reading end of its grader's lifeline

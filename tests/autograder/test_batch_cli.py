@@ -166,7 +166,7 @@ def _grading_until_the_first_result(root, out, reference_submission, students, j
 
 @pytest.fixture
 def scratch():
-    """An empty folder for a run's TMPDIR, to see what it leaves there; short, as the forkserver's socket must be."""
+    """An empty folder for a run's TMPDIR, to see what it leaves there."""
     folder = Path(tempfile.mkdtemp())
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
@@ -220,6 +220,35 @@ def test_sigterm_stops_a_run_at_once_keeping_what_was_graded(tmp_path, reference
     assert 1 <= len(graded) < 6
     for path in graded:
         json.loads(path.read_text())  # every result on disk is complete
+
+
+def test_a_tmpdir_too_long_for_a_socket_still_grades_and_leaves_it_empty(tmp_path, reference_submission):
+    """A cluster job's or a build's TMPDIR can be longer than an AF_UNIX socket's path may be."""
+    long_tmpdir = tmp_path / ("t" * 60) / ("m" * 60)
+    long_tmpdir.mkdir(parents=True)
+    root, out = tmp_path / "class", tmp_path / "out"
+    _student(root, "ada", reference_submission / NB)
+    done = subprocess.run(AUTOGRADER + ["grade", str(root), "--out", str(out), "--quiet"],
+                          capture_output=True, text=True, env={**os.environ, "TMPDIR": str(long_tmpdir)})
+    assert done.returncode == 0, done.stderr
+    ada = json.loads((out / "ada.json").read_text())
+    handed_in = [test for test in ada["tests"] if test["notebook"] == NB]
+    assert ada["status"] == "graded" and ada["score"] == sum(test["max_score"] for test in handed_in) > 0
+    assert not list(long_tmpdir.iterdir())
+
+
+def test_no_folder_short_enough_for_the_socket_is_a_one_line_error(tmp_path, fresh_release):
+    long_tmpdir = tmp_path / ("t" * 60) / ("m" * 60)
+    long_tmpdir.mkdir(parents=True)
+    _student(tmp_path / "class", "ada", fresh_release / NB)
+    grade = "import sys; from autograder import cli, pool; pool._SHORT_TEMP_FOLDERS = (); sys.exit(cli.main())"
+    done = subprocess.run([sys.executable, "-c", grade, "grade", str(tmp_path / "class"), "--out",
+                           str(tmp_path / "out"), "--quiet"],
+                          capture_output=True, text=True, env={**os.environ, "TMPDIR": str(long_tmpdir)})
+    assert done.returncode == 1
+    assert done.stderr.startswith(
+        f"autograder: error: the grading processes cannot start: their socket does not fit under {long_tmpdir}/pymp-")
+    assert done.stderr.endswith("; set TMPDIR to a shorter folder\n") and done.stderr.count("\n") == 1
 
 
 def test_a_signal_the_caller_ignores_stays_ignored(monkeypatch):
