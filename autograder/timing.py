@@ -14,6 +14,10 @@ not grow when other processes take turns on the cores, as wall time does.
 
 The reference's time on an input is measured once per grading process and
 kept (``_REFERENCE_SECONDS``): every submission is compared with the same yardstick.
+A measure that falls short of the check's threshold is taken again, up to
+``CONFIRMATIONS`` times, and the best kept: code that is slow is slow in every
+measure, while a moment in which the machine slowed the student's worker (a
+burst of memory traffic, the kernel reclaiming pages) costs no points.
 
 Where the platform gives no per-process CPU time (no /proc), the check falls
 back to how the wall time grows with the input: it times both versions, in
@@ -41,6 +45,7 @@ MIN_MEASURED_SECONDS = 0.02
 MIN_MEASURED_TICKS_SECONDS = 0.1
 MAX_STUDENT_CALLS = 20
 WALL_REPEATS = 3
+CONFIRMATIONS = 2  # measures more, at most, before a speed check fails
 
 _REFERENCE_SECONDS = {}  # (assignment, notebook, method, input digest, isolation, by cgroup) -> seconds per call
 
@@ -65,7 +70,7 @@ class SpeedCheck:
         """"cpu" where /proc gives per-process CPU time, else "wall-growth"."""
         return "cpu" if self.context.session.cpu_now()[1] is not None else "wall-growth"
 
-    def ratio(self, student_method, reference_method, inputs, cls=None, timeout=60):
+    def ratio(self, student_method, reference_method, inputs, cls=None, timeout=60, needed=None):
         """How many times less time ``student_method`` needs than the reference's ``reference_method``.
 
         Parameters
@@ -78,6 +83,9 @@ class SpeedCheck:
             ``scale`` (1, or 2 for twice as many examples) drawn from the suite's own seed.
         cls : str, optional
             The class whose instances hold the methods ("KNearestNeighbor").
+        needed : float, optional
+            The ratio the check requires: a measure below it is taken again, ``CONFIRMATIONS``
+            times at most, and the best returned.
 
         Returns
         -------
@@ -85,6 +93,16 @@ class SpeedCheck:
             The reference's time over the student's (above 1: the student's version is faster),
             and what the student's version returned for ``inputs(1)``, so the test can check it.
         """
+        best = self._measure(student_method, reference_method, inputs, cls, timeout)
+        for _ in range(CONFIRMATIONS if needed is not None else 0):
+            if best[0] >= needed:
+                break
+            best = max(best, self._measure(student_method, reference_method, inputs, cls, timeout),
+                       key=lambda measured: measured[0])
+        return best
+
+    def _measure(self, student_method, reference_method, inputs, cls, timeout):
+        """(ratio, result) of one measure, as ``ratio`` describes."""
         if self.clock == "cpu":
             call_input = inputs(1)
             student_seconds, result = self._student_cpu(student_method, call_input, cls, timeout)

@@ -14,7 +14,7 @@ from autograder.reference import RELEASE
 from autograder.proxy import RemoteObject
 from autograder.run import StudentSession
 from autograder.sandbox import Isolation
-from tests.autograder.mutants import catalog
+from tests.autograder.mutants import Edit, catalog
 from tests.autograder.submissions import make_edited_submission
 
 CODE = """
@@ -429,6 +429,32 @@ def test_the_reference_is_timed_once_per_grading_process(reference_submission, m
     assert starts == ["svm.ipynb"]  # the second submission meets the kept yardstick
     assert _speed_outcomes(first) == _speed_outcomes(second) and _speed_outcomes(first)
     assert all(status == "passed" for status, _, _ in _speed_outcomes(first).values())
+
+
+@pytest.mark.slow
+def test_a_measure_the_machine_slowed_once_is_taken_again_while_slow_code_still_fails(tmp_path, reference_submission,
+                                                                                       request):
+    """A speed check fails code that is slow in every measure, not a submission the machine slowed for a moment."""
+    request.config.addinivalue_line("markers", "target(name, weight=1): a hidden suite's graded target")
+    timed_rows = _suite("svm").TIMED_SHAPE[0]
+    # The first timed call burns half a second more, as a worker may lose time once to the machine's load.
+    once = Edit("svm_slowed_once", "svm", "svm_loss_vectorized", "    rows = np.arange(num_train)",
+                f"    if X.shape[0] == {timed_rows} and not _SLOWED:\n"
+                "        _SLOWED.append(True)\n"
+                "        _end = time.process_time() + 0.5\n"
+                "        while time.process_time() < _end:\n"
+                "            pass\n"
+                "    rows = np.arange(num_train)")
+    slowed = make_edited_submission(tmp_path / once.name, reference_submission, once)
+    notebook = slowed / "svm.ipynb"
+    nb = nbformat.read(str(notebook), as_version=4)
+    cell = next(c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == once.cell)
+    cell.source = "import time\n_SLOWED = []\n" + cell.source
+    nbformat.write(nb, str(notebook))
+    outcomes = _speed_outcomes(grade_submission(slowed, notebooks=["svm.ipynb"]))
+    assert [status for status, _, _ in outcomes.values()] == ["passed"], outcomes
+    slow = grade_submission(_edited(tmp_path, reference_submission, "svm_vectorized_slow"), notebooks=["svm.ipynb"])
+    assert [status for status, _, _ in _speed_outcomes(slow).values()] == ["failed"]
 
 
 @pytest.mark.slow

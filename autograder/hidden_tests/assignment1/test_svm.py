@@ -233,7 +233,7 @@ def test_vectorized_is_much_faster_than_naive(student, reference, speed, rng):
     def inputs(scale):  # scale 2: twice the examples, for the fallback that compares growth
         return (W, X[:scale * N], y[:scale * N], 1e-3), {}
 
-    ratio, _ = speed.ratio("svm_loss_vectorized", "svm_loss_naive", inputs, timeout=10)
+    ratio, _ = speed.ratio("svm_loss_vectorized", "svm_loss_naive", inputs, timeout=10, needed=SPEEDUP)
     if ratio < SPEEDUP:
         raise Mistake(f"svm_loss_vectorized needs more than 1/{SPEEDUP} of the CPU time of a naive version with "
                       f"loops (the reference's) on the same input; expected at most 1/{SPEEDUP}: compute all "
