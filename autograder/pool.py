@@ -83,7 +83,7 @@ def run_pool(todo, grade, failed, jobs):
 
 # The forkserver listens on a socket in a folder multiprocessing makes in TMPDIR. An AF_UNIX path
 # has at most 107 bytes on Linux, so a TMPDIR of over about 75 characters (a cluster job's, a
-# build's) cannot hold it; Python 3.14 falls back to the system's folders then, as this does.
+# build's) cannot hold it. Then it goes to a system folder; Python 3.14 falls back likewise.
 _SOCKET_PATH_MAX = 107
 _SOCKET_NAME = "listener-xxxxxxxx"  # what multiprocessing names it, in its folder "pymp-xxxxxxxx"
 _SHORT_TEMP_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")
@@ -109,10 +109,11 @@ def _fit_the_forkserver_socket():
         folder = multiprocessing.util.get_temp_dir()  # made once, then kept (and removed at exit)
     finally:
         tempfile.tempdir = saved
-    if not fits(folder, inside=()):
+    if not fits(folder, inside=()):  # no short folder, or multiprocessing's was made before this
         raise RunError(
-            f"the grading processes cannot start: their socket does not fit under {folder} "
-            f"(a socket's path has at most {_SOCKET_PATH_MAX} bytes); set TMPDIR to a shorter folder")
+            f"the grading processes cannot start: their socket does not fit in the temporary folder "
+            f"{os.path.dirname(folder)} (a socket's path has at most {_SOCKET_PATH_MAX} bytes); "
+            "set TMPDIR to a shorter folder")
 
 
 _LIFELINE = None  # in a pool process: its own reading end of its grader's lifeline

@@ -15,15 +15,18 @@ not grow when other processes take turns on the cores, as wall time does.
 The reference's time on an input is measured once per grading process and
 kept (``_REFERENCE_SECONDS``): every submission is compared with the same yardstick.
 A measure that falls short of the check's threshold is taken again, up to
-``CONFIRMATIONS`` times, and the best kept: code that is slow is slow in every
-measure, while a moment in which the machine slowed the student's worker (a
-burst of memory traffic, the kernel reclaiming pages) costs no points.
+``CONFIRMATIONS`` times, each on a new input of the same shape, and the best
+kept: slow code is slow on every input, while a moment in which the machine
+slowed the student's worker (a burst of memory traffic, the kernel reclaiming
+pages) costs no points. A new input, not the same one again, so that code which
+remembers what it returned for an input cannot pass on the second measure.
 
 Where the platform gives no per-process CPU time (no /proc), the check falls
 back to how the wall time grows with the input: it times both versions, in
 turns, at the input and at twice its size (``scale`` 1 and 2) and compares the
-extra time each needs for the extra half. Fixed costs (the call's round trip)
-cancel, and a load that slows both turns alike cancels in the ratio.
+extra time each needs for the extra half, the least of ``WALL_REPEATS`` turns,
+each on an input of its own. Fixed costs (the call's round trip) cancel, and a
+load that slows both turns alike cancels in the ratio.
 """
 from __future__ import annotations
 
@@ -70,7 +73,7 @@ class SpeedCheck:
         """"cpu" where /proc gives per-process CPU time, else "wall-growth"."""
         return "cpu" if self.context.session.cpu_now()[1] is not None else "wall-growth"
 
-    def ratio(self, student_method, reference_method, inputs, cls=None, timeout=60, needed=None):
+    def ratio(self, student_method, reference_method, inputs, *, needed, cls=None, timeout=60):
         """How many times less time ``student_method`` needs than the reference's ``reference_method``.
 
         Parameters
@@ -78,37 +81,44 @@ class SpeedCheck:
         student_method, reference_method : str
             Module-level function names, or method names of ``cls``.
         inputs : callable
-            ``inputs(scale) -> (args, attributes)``: the call's arguments, and the attributes to
-            set on a new instance of ``cls`` first (``{}`` for a function), for an input of
+            ``inputs(scale, draw) -> (args, attributes)``: the call's arguments, and the attributes
+            to set on a new instance of ``cls`` first (``{}`` for a function), for an input of
             ``scale`` (1, or 2 for twice as many examples) drawn from the suite's own seed.
+            ``draw`` is 0 for the first measure and 1, 2 for those taken again: each a new input
+            of the same shape (``testing.helpers.draws``), so code that remembers an input it
+            was timed on gains nothing by it.
+        needed : float
+            The ratio the check requires: a measure below it is taken again, ``CONFIRMATIONS``
+            times at most, and the best one counts.
         cls : str, optional
             The class whose instances hold the methods ("KNearestNeighbor").
-        needed : float, optional
-            The ratio the check requires: a measure below it is taken again, ``CONFIRMATIONS``
-            times at most, and the best returned.
 
         Returns
         -------
         (ratio, result)
             The reference's time over the student's (above 1: the student's version is faster),
-            and what the student's version returned for ``inputs(1)``, so the test can check it.
+            and what the student's version returned for ``inputs(1, 0)``, so the test can check it.
         """
-        best = self._measure(student_method, reference_method, inputs, cls, timeout)
-        for _ in range(CONFIRMATIONS if needed is not None else 0):
-            if best[0] >= needed:
+        best, result = self._measure(student_method, reference_method, inputs, 0, cls, timeout)
+        for attempt in range(1, 1 + CONFIRMATIONS):
+            if best >= needed:
                 break
-            best = max(best, self._measure(student_method, reference_method, inputs, cls, timeout),
-                       key=lambda measured: measured[0])
-        return best
+            best = max(best, self._measure(student_method, reference_method, inputs, attempt, cls, timeout)[0])
+        return best, result
 
-    def _measure(self, student_method, reference_method, inputs, cls, timeout):
-        """(ratio, result) of one measure, as ``ratio`` describes."""
+    def _measure(self, student_method, reference_method, inputs, attempt, cls, timeout):
+        """(ratio, result) of measure number ``attempt`` (0 first), as ``ratio`` describes.
+
+        Its inputs are draws of its own: one in CPU time, one per turn of the wall-clock fallback,
+        whose turns take the least time each side needed (so each turn needs a new input too).
+        """
         if self.clock == "cpu":
-            call_input = inputs(1)
+            call_input = inputs(1, attempt)
             student_seconds, result = self._student_cpu(student_method, call_input, cls, timeout)
             reference_seconds = self._reference_cpu(reference_method, call_input, cls, timeout)
             return reference_seconds / max(student_seconds, 1e-4), result
-        return self._wall_growth(student_method, reference_method, inputs, cls, timeout)
+        return self._wall_growth(student_method, reference_method,
+                                 lambda scale, turn: inputs(scale, attempt * WALL_REPEATS + turn), cls, timeout)
 
     # -- CPU time -------------------------------------------------------------------------
     def _student_cpu(self, method, call_input, cls, timeout):
@@ -132,24 +142,22 @@ class SpeedCheck:
 
     # -- wall time, where there is no CPU time -----------------------------------------------
     def _wall_growth(self, student_method, reference_method, inputs, cls, timeout):
-        student = self.student
+        """(ratio, result) from how wall time grows; ``inputs(scale, turn)`` is the input of each turn."""
+        best = {(side, scale): float("inf") for side in ("student", "reference") for scale in (1, 2)}
+        result = None
         with _reference_session(self.context, self.notebook) as (_, module):
-            times = {}
-            result = None
-            for scale in (1, 2):
-                call_input = inputs(scale)
-                mine = _bound(student, student_method, call_input, cls)
-                theirs = _bound(module, reference_method, call_input, cls)
-                best = {"student": float("inf"), "reference": float("inf")}
-                for _ in range(WALL_REPEATS):  # in turns, so a passing load slows both alike
-                    for side, call in (("student", mine), ("reference", theirs)):
+            for turn in range(WALL_REPEATS):
+                for scale in (1, 2):
+                    call_input = inputs(scale, turn)
+                    calls = (("student", _bound(self.student, student_method, call_input, cls)),
+                             ("reference", _bound(module, reference_method, call_input, cls)))
+                    for side, call in calls:  # in turns, so a passing load slows both alike
                         start = time.perf_counter()
                         value = call(_timeout=timeout)
-                        best[side] = min(best[side], time.perf_counter() - start)
-                        if side == "student" and scale == 1:
+                        best[side, scale] = min(best[side, scale], time.perf_counter() - start)
+                        if side == "student" and scale == 1 and turn == 0:
                             result = value
-                times[scale] = best
-        extra = {side: max(times[2][side] - times[1][side], 1e-6) for side in ("student", "reference")}
+        extra = {side: max(best[side, 2] - best[side, 1], 1e-6) for side in ("student", "reference")}
         return extra["reference"] / extra["student"], result
 
 

@@ -24,7 +24,7 @@ What the student's code can raise (``autograder.run``)
     ``SHOWN_EXCEPTIONS``, ``MissingDefinition`` (it does not define the name).
 
 Shared helpers (``helpers``) and rules on the source (``source_rules``)
-    ``each_target``, ``clusters``, ``row_indices``, ``seeded``, ``scaled_atol``, ``returned_pair``,
+    ``each_target``, ``clusters``, ``draws``, ``row_indices``, ``seeded``, ``scaled_atol``, ``returned_pair``,
     ``check_loss_pair``, ``inputs_unchanged``, ``check_tuned_accuracy``, ``predict_linear``, ``predict_two_layer``, ``ACCURACY_BAND``;
     ``parse_cell``, ``find_function``, ``loop_problem``, ``imported_aliases``, ``reachable_functions``.
 """
@@ -51,6 +51,7 @@ from autograder.testing.helpers import (
     check_loss_pair,
     check_tuned_accuracy,
     clusters,
+    draws,
     each_target,
     inputs_unchanged,
     predict_linear,
@@ -79,7 +80,8 @@ def target(name, weight=1.0):
 __all__ = [
     "ACCURACY_BAND", "LOOP_NODES", "SHOWN_EXCEPTIONS", "MissingDefinition", "Mistake", "StudentError",
     "StudentFault", "check_array", "check_label_dtype", "check_labels", "check_number", "check_scalar",
-    "check_loss_pair", "check_tuned_accuracy", "close", "clusters", "describe_type", "diagnose", "dtype_name", "each_target",
+    "check_loss_pair", "check_tuned_accuracy", "close", "clusters", "describe_type", "diagnose", "draws",
+    "dtype_name", "each_target",
     "find_function", "imported_aliases", "inputs_unchanged", "loop_problem", "names", "parse_cell", "predict_linear",
     "predict_two_layer", "reachable_functions", "returned_pair", "row_indices", "scaled_atol", "seeded",
     "student_raises", "target", "unchanged",

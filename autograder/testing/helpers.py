@@ -21,6 +21,21 @@ def each_target(argname, cases):
         for case, (target, weight, value) in cases.items()])
 
 
+def draws(make):
+    """``draw(k)``: the ``k``-th value ``make()`` returned, made on first use; the 0th is made now.
+
+    For a speed check's inputs (``timing.SpeedCheck.ratio``): a measure taken again gets a new
+    input, drawn from the suite's seeded rng after the first, so the first stays as it was.
+    """
+    made = [make()]
+
+    def draw(k):
+        while len(made) <= k:
+            made.append(make())
+        return made[k]
+    return draw
+
+
 def row_indices(X, X_batch):
     """Which rows of X (N, D) a minibatch (B, D) holds, as a list of B indices, or None if it holds other rows."""
     where = {row.tobytes(): i for i, row in enumerate(np.asarray(X, dtype=float))}

@@ -1,6 +1,7 @@
 """Speed checks: CPU time of worker processes read by the trusted side, against the reference's naive version."""
 import importlib.util
 import os
+import textwrap
 import time
 
 import nbformat
@@ -431,30 +432,54 @@ def test_the_reference_is_timed_once_per_grading_process(reference_submission, m
     assert all(status == "passed" for status, _, _ in _speed_outcomes(first).values())
 
 
+def _svm_vectorized_edited(tmp_path, reference_submission, name, prelude, code):
+    """The reference submission, with ``code`` run first in its svm_loss_vectorized and ``prelude`` above it."""
+    edit = Edit(name, "svm", "svm_loss_vectorized", "    rows = np.arange(num_train)",
+                textwrap.indent(textwrap.dedent(code).strip("\n"), "    ") + "\n    rows = np.arange(num_train)")
+    folder = make_edited_submission(tmp_path / name, reference_submission, edit)
+    notebook = folder / "svm.ipynb"
+    nb = nbformat.read(str(notebook), as_version=4)
+    cell = next(c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == edit.cell)
+    cell.source = textwrap.dedent(prelude).strip("\n") + "\n" + cell.source
+    nbformat.write(nb, str(notebook))
+    return folder
+
+
+def _remembering_loops(tmp_path, reference_submission):
+    """Loops that remember their answers: fast on an input seen before, so a measure again needs a new one."""
+    return _svm_vectorized_edited(tmp_path, reference_submission, "slow_but_remembers", "_SEEN = {}", """
+        _key = (X.shape, float(X.sum()), float(W.sum()), reg)
+        if _key not in _SEEN:
+            _SEEN[_key] = svm_loss_naive(W, X, y, reg)
+        return _SEEN[_key]
+        """)
+
+
+def _svm_speed_status(folder):
+    return [status for status, _, _ in _speed_outcomes(grade_submission(folder, notebooks=["svm.ipynb"])).values()]
+
+
 @pytest.mark.slow
-def test_a_measure_the_machine_slowed_once_is_taken_again_while_slow_code_still_fails(tmp_path, reference_submission,
-                                                                                       request):
-    """A speed check fails code that is slow in every measure, not a submission the machine slowed for a moment."""
+def test_a_measure_the_machine_slowed_once_is_taken_again_on_a_new_input_while_slow_code_still_fails(
+        tmp_path, reference_submission, request):
+    """A speed check fails code that is slow on every input, not a submission the machine slowed for a moment."""
     request.config.addinivalue_line("markers", "target(name, weight=1): a hidden suite's graded target")
     timed_rows = _suite("svm").TIMED_SHAPE[0]
     # The first timed call burns half a second more, as a worker may lose time once to the machine's load.
-    once = Edit("svm_slowed_once", "svm", "svm_loss_vectorized", "    rows = np.arange(num_train)",
-                f"    if X.shape[0] == {timed_rows} and not _SLOWED:\n"
-                "        _SLOWED.append(True)\n"
-                "        _end = time.process_time() + 0.5\n"
-                "        while time.process_time() < _end:\n"
-                "            pass\n"
-                "    rows = np.arange(num_train)")
-    slowed = make_edited_submission(tmp_path / once.name, reference_submission, once)
-    notebook = slowed / "svm.ipynb"
-    nb = nbformat.read(str(notebook), as_version=4)
-    cell = next(c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == once.cell)
-    cell.source = "import time\n_SLOWED = []\n" + cell.source
-    nbformat.write(nb, str(notebook))
-    outcomes = _speed_outcomes(grade_submission(slowed, notebooks=["svm.ipynb"]))
-    assert [status for status, _, _ in outcomes.values()] == ["passed"], outcomes
-    slow = grade_submission(_edited(tmp_path, reference_submission, "svm_vectorized_slow"), notebooks=["svm.ipynb"])
-    assert [status for status, _, _ in _speed_outcomes(slow).values()] == ["failed"]
+    slowed_once = _svm_vectorized_edited(tmp_path, reference_submission, "slowed_once", """
+        import time
+        _SLOWED = []
+        """, f"""
+        if X.shape[0] == {timed_rows} and not _SLOWED:
+            _SLOWED.append(True)
+            _end = time.process_time() + 0.5
+            while time.process_time() < _end:
+                pass
+        """)
+    assert _svm_speed_status(slowed_once) == ["passed"]
+    slow = _edited(tmp_path, reference_submission, "svm_vectorized_slow")
+    assert _svm_speed_status(slow) == ["failed"]
+    assert _svm_speed_status(_remembering_loops(tmp_path, reference_submission)) == ["failed"]
 
 
 @pytest.mark.slow
@@ -466,6 +491,7 @@ def test_without_cpu_time_the_check_compares_how_wall_time_grows(tmp_path, refer
     assert len(outcomes) == 3 and all(status == "passed" for status, _, _ in outcomes.values()), outcomes
     slow = grade_submission(_edited(tmp_path, reference_submission, "svm_vectorized_slow"), notebooks=["svm.ipynb"])
     assert [status for status, _, _ in _speed_outcomes(slow).values()] == ["failed"]
+    assert _svm_speed_status(_remembering_loops(tmp_path, reference_submission)) == ["failed"]
 
 
 def test_kept_reference_times_are_keyed_by_the_whole_input():

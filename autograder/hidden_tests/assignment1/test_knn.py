@@ -28,6 +28,7 @@ from autograder.testing import (
     clusters,
     describe_type,
     diagnose,
+    draws,
     each_target,
     find_function,
     imported_aliases,
@@ -124,13 +125,15 @@ def _correct_or_stop(student, rng, method):
 def _speedup(speed, rng, method):
     """(how many times less CPU time ``method`` needs than the reference's two loops, its distances, inputs)."""
     num_test, num_train, dim = TIMED_SHAPE
-    X, X_train = _points(rng, 2 * num_test, num_train, dim)
+    points = draws(lambda: _points(rng, 2 * num_test, num_train, dim))
 
-    def inputs(scale):  # scale 2: twice the test examples, for the fallback that compares growth
+    def inputs(scale, draw):  # scale 2: twice the test examples, for the fallback that compares growth
+        X, X_train = points(draw)
         return (X[:scale * num_test],), {"X_train": X_train, "y_train": np.zeros(num_train, dtype=np.int64)}
 
     ratio, dists = speed.ratio(method, "compute_distances_two_loops", inputs, cls="KNearestNeighbor",
                                needed=SPEEDUP[method])
+    X, X_train = points(0)
     return ratio, dists, (X[:num_test], X_train)
 
 

@@ -24,6 +24,7 @@ from autograder.testing import (
     check_tuned_accuracy,
     close,
     diagnose,
+    draws,
     each_target,
     find_function,
     inputs_unchanged,
@@ -228,9 +229,10 @@ def test_vectorized_is_much_faster_than_naive(student, reference, speed, rng):
     """svm_loss_vectorized needs at most 1/3 of the CPU time of a naive version with loops on a large minibatch."""
     _working_or_stop(student, reference, rng, "svm_loss_vectorized")
     N, D, C = TIMED_SHAPE
-    W, X, y = _problem(rng, 2 * N, D, C, clear_of_kinks=False)
+    problem = draws(lambda: _problem(rng, 2 * N, D, C, clear_of_kinks=False))
 
-    def inputs(scale):  # scale 2: twice the examples, for the fallback that compares growth
+    def inputs(scale, draw):  # scale 2: twice the examples, for the fallback that compares growth
+        W, X, y = problem(draw)
         return (W, X[:scale * N], y[:scale * N], 1e-3), {}
 
     ratio, _ = speed.ratio("svm_loss_vectorized", "svm_loss_naive", inputs, timeout=10, needed=SPEEDUP)
