@@ -44,7 +44,9 @@ class Limits:
     load_seconds: float = 30.0  # running one definition cell
     tuning_seconds: float = 120.0  # running one tuning cell
     start_seconds: float = 60.0  # starting a worker process
-    submission_seconds: float = 300.0  # everything a submission's workers do, in all (wall-clock seconds)
+    # Everything a submission's grading does, in all: wall-clock seconds less those it waited for a
+    # processor (``run.StudentSession.budget_spent``), and at most ``wall_factor`` times as long in all.
+    submission_seconds: float = 300.0
     # The wall-clock time a request may take, as a multiple of its CPU time limit: up to this many
     # processes can take turns on each core before a grade depends on how busy the machine is.
     wall_factor: float = 3.0
@@ -70,6 +72,10 @@ class Limits:
         wall-clock time (``run.cpu_time_readable``).
         """
         unit = "CPU time" if cpu_time else "wall-clock time"
+        whole = f"the whole submission: {self.submission_seconds:g} s of wall-clock time"
+        if cpu_time:  # the budget is charged less the waiting where the grader reads it (run.StudentSession.budget_spent)
+            whole += (", not counting time it waited for a processor where the grader can read it; "
+                      f"{self.wall_factor * self.submission_seconds:g} s at most")
         return [
             f"graded on the {self.dataset} dataset",
             f"each call into your code: {self.call_seconds:g} s of {unit}",
@@ -77,7 +83,7 @@ class Limits:
             f"{self.tuning_seconds:g} s of {unit}",
             *([f"code that waits (a sleep, input) is stopped once it took as long in wall-clock time; any code "
                f"at {self.wall_factor:g} times as long"] if cpu_time else []),
-            f"the whole submission: {self.submission_seconds:g} s of wall-clock time",
+            whole,
             f"memory: {size_text(self.memory_bytes)}; processes and threads: {self.processes}",
             f"files written: {size_text(self.file_bytes)} each, {size_text(self.scratch_bytes)} "
             f"and {self.scratch_files} files in all",

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import cpu_group
+from autograder import cpu_group, waiting
 from autograder.channel import Channel, ChannelClosed, ChannelOverBudget, ChannelRefused, ChannelTimeout
 from autograder.errors import RunError
 from autograder.limits import Limits, size_text
@@ -115,6 +115,10 @@ class StudentTimeout(StudentFault):
     status = "timeout"
 
 
+class BudgetSpent(StudentTimeout):
+    """The submission used up its grading time (``StudentSession.budget_spent``), a worker's start included."""
+
+
 class StudentCrash(StudentFault):
     status = "error"
 
@@ -168,6 +172,8 @@ class Worker:
             self.process = self._spawn(argv, env, cwd, preexec)
         except (OSError, subprocess.SubprocessError) as exc:
             raise RunError(f"cannot start the worker process ({argv[0]}): {exc}") from exc
+        if self.cpu_group is not None:
+            waiting.worker_started(self)  # what it waits for a processor is not charged to the budget
         # For the time limits and the speed checks: "cgroup", "per process" (/proc), or "none" (wall time).
         self.cpu_counting = ("cgroup" if self.cpu_group is not None
                              else "per process" if cpu_time_readable() else "none")
@@ -176,6 +182,9 @@ class Worker:
             self.channel = Channel(self.process.stdin.fileno(), self.process.stdout.fileno(), self.limits,
                                    self._watch, self.byte_budget)
             self.request({"op": "ping"}, timeout=self.limits.start_seconds)
+        except BudgetSpent:  # the submission's time ran out while it started: the student's timeout
+            self.kill()
+            raise
         except StudentFault as exc:
             self.kill()
             raise RunError(f"the worker process did not start ({exc}); run `autograder selftest`") from exc
@@ -238,23 +247,21 @@ class Worker:
         self.callbacks[ref.id] = function
         return ref
 
-    def request(self, message, timeout=None, wall_timeout=None):
+    def request(self, message, timeout=None):
         """Send one request and return the worker's value, serving callbacks meanwhile.
 
         Parameters
         ----------
         timeout : float, optional
-            CPU seconds the worker's processes may use on it (default ``limits.call_seconds``).
-        wall_timeout : float, optional
-            Wall-clock seconds the whole exchange, callbacks included, may take (default
-            ``wall_seconds(timeout)``).
+            CPU seconds the worker's processes may use on it (default ``limits.call_seconds``); the
+            whole exchange, callbacks included, may take ``wall_seconds(timeout)`` of wall-clock time.
 
         Raises
         ------
         StudentError, StudentTimeout, StudentCrash
         """
         timeout = self.limits.call_seconds if timeout is None else timeout
-        wall_timeout = wall_seconds(self.limits, timeout) if wall_timeout is None else wall_timeout
+        wall_timeout = wall_seconds(self.limits, timeout)
         self.request_started = time.monotonic()
         deadline = self.request_started + wall_timeout
         self.memory_at_start = self.cpu_base = self.first_look = None
@@ -369,8 +376,6 @@ class Worker:
         """What a student is told of a request that took ``wall_timeout`` wall-clock seconds, unfinished."""
         if not cpu_time_readable():  # the limit is wall-clock time itself
             return f"your code did not finish within {wall_timeout:.3g} s"
-        if wall_timeout < wall_seconds(self.limits, timeout):  # cut short by the caller: a submission's budget
-            return f"your code did not finish within the {wall_timeout:.3g} s of wall-clock time left to it"
         return (f"your code did not finish within {wall_timeout:g} s of wall-clock time, and had not used its "
                 f"{timeout:g} s of CPU time: was it waiting?")
 
@@ -450,6 +455,7 @@ class Worker:
 
     def _drop_group(self):
         if self.cpu_group is not None:
+            waiting.worker_ended(self)  # its waiting, read a last time while its group is there
             self.cpu_group.remove()
             self.cpu_group = None
 
@@ -910,7 +916,8 @@ class StudentSession:
     them raises ``StudentCrash``. A function that timed out or crashed once is
     not called again in this session: later calls fail at once, so a hanging
     or crashing function costs its tests, not minutes. The whole session has a
-    wall-clock budget that every call and every reload counts against, and a
+    budget of time that every call and every reload counts against (wall-clock
+    time less what its grading waited for a processor: ``budget_spent``), and a
     budget of bytes its workers may send back, which bounds what the
     submission makes the trusted process hold. A name that was a function,
     class or method is remembered as one until its module is loaded again or
@@ -955,7 +962,7 @@ class StudentSession:
         self.known_cells = {}  # "notebook:grade_id" -> number of lines, of every cell sent
         self.over_budget = False
         self.budget_seconds = self.limits.submission_seconds if budget_seconds is None else budget_seconds
-        self.deadline = time.monotonic() + self.budget_seconds
+        self._budget_start = (time.monotonic(), waiting.so_far())  # wall-clock time, and the waiting so far
         for started in _COLLECTORS:
             started.append(self)
 
@@ -992,24 +999,41 @@ class StudentSession:
         self.phases.cpu[running if running in _READ_AT else "tests"] += seen - self._charged
         self._charged = seen
 
-    def _within_budget(self, timeout):
-        """The wall-clock seconds a request of ``timeout`` CPU seconds may take: its backstop
-        (``wall_seconds``), or what is left of the submission's budget if that is less."""
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise StudentTimeout(f"your submission used up its grading time ({self.budget_seconds:g} s) "
+    def budget_spent(self):
+        """Seconds of the submission's budget spent: the wall-clock time since the session began, less
+        what its grading waited for a processor meanwhile (``waiting``), so that a busy machine does
+        not cut a submission short where an idle one would grade it whole."""
+        started, waited = self._budget_start
+        return max(0.0, time.monotonic() - started - (waiting.so_far() - waited))
+
+    def _out_of_budget(self):
+        """Whether the budget is spent, or ``limits.wall_factor`` times it in wall-clock time has passed
+        (the backstop that keeps a submission's wall-clock time bounded on the busiest machine)."""
+        elapsed = time.monotonic() - self._budget_start[0]
+        if elapsed < self.budget_seconds:  # nothing to read: the budget spent is at most this
+            return False
+        return elapsed >= self.limits.wall_factor * self.budget_seconds or self.budget_spent() >= self.budget_seconds
+
+    def _check_budget(self):
+        """Before a request: raise unless the submission has budget left and its workers sent back no
+        more than it may."""
+        if self._out_of_budget():
+            raise BudgetSpent(f"your submission used up its grading time ({self.budget_seconds:g} s) "
                                  "in earlier tests, so this one was not run")
         if self.over_budget:
             raise StudentCrash("your code sent back more data in earlier tests than the grader accepts for one "
                                f"submission ({size_text(self.limits.received_bytes)}), so this one was not run")
-        return min(wall_seconds(self.limits, timeout), left)
 
-    def _check_scratch(self):
-        """The watchdog of every wait: the scratch folder stays within its quota."""
+    def _watch_request(self):
+        """The watchdog of every wait: the scratch folder stays within its quota, the submission within
+        its budget (a request under way is stopped where the budget ends)."""
         size, entries = self.workspace.usage(self.limits.scratch_files)
         if size > self.limits.scratch_bytes or entries > self.limits.scratch_files:
             raise StudentCrash(f"your code wrote more than the grader allows "
                                f"({size_text(self.limits.scratch_bytes)}, {self.limits.scratch_files} files)")
+        if self._out_of_budget():
+            raise BudgetSpent(f"your code did not finish before your submission used up its grading time "
+                                 f"({self.budget_seconds:g} s)")
 
     def _retire_worker(self):
         if self.worker is not None:
@@ -1028,10 +1052,10 @@ class StudentSession:
     def _ensure_worker(self):
         if self.worker is None or not self.worker.alive:
             self._retire_worker()
-            self._within_budget(self.limits.start_seconds)
+            self._check_budget()
             self.workspace.clear_scratch()
             with self._phase("startup"):
-                self.worker = Worker(self.workspace, self.limits, self.isolation, self._check_scratch,
+                self.worker = Worker(self.workspace, self.limits, self.isolation, self._watch_request,
                                      byte_budget=self.limits.received_bytes - self.received_bytes,
                                      with_orphans=not self.reference)
                 self._charged = 0.0
@@ -1040,8 +1064,11 @@ class StudentSession:
             self.generation += 1
             with self._phase("loading"):
                 for message, timeout in self.loads:
+                    self._check_budget()
                     try:
-                        self.worker.request(message, timeout, self._within_budget(timeout))
+                        self.worker.request(message, timeout)
+                    except BudgetSpent:
+                        raise
                     except (StudentFault, ErrorReply):
                         pass  # the load's own outcome was recorded the first time
         return self.worker
@@ -1116,7 +1143,7 @@ class StudentSession:
                 try:
                     result = self._exchange(message, timeout)
                 except (StudentTimeout, StudentCrash) as exc:
-                    if self.over_budget or self.deadline <= time.monotonic():
+                    if self.over_budget or self._out_of_budget():
                         raise
                     faults[cell[0]] = str(exc)
                     continue
@@ -1186,7 +1213,8 @@ class StudentSession:
     def _exchange(self, message, timeout):
         worker = self._ensure_worker()
         try:
-            return worker.request(message, timeout, self._within_budget(timeout))
+            self._check_budget()
+            return worker.request(message, timeout)
         except ErrorReply as exc:
             raise self.student_error(exc.info) from None
         except StudentOverBudget:
