@@ -44,8 +44,9 @@ class Limits:
     load_seconds: float = 30.0  # running one definition cell
     tuning_seconds: float = 120.0  # running one tuning cell
     start_seconds: float = 60.0  # starting a worker process
-    # Everything a submission's grading does, in all: wall-clock seconds less those it waited for a
-    # processor (``run.StudentSession.budget_spent``), and at most ``wall_factor`` times as long in all.
+    # Everything a submission's grading does, in all: its CPU time, and the wall-clock time of code that
+    # waits beyond ``wall_factor`` times its CPU time (``budget.Budget``); so at most ``wall_factor`` times
+    # this in wall-clock time.
     submission_seconds: float = 300.0
     # The wall-clock time a request may take, as a multiple of its CPU time limit: up to this many
     # processes can take turns on each core before a grade depends on how busy the machine is.
@@ -72,10 +73,10 @@ class Limits:
         wall-clock time (``run.cpu_time_readable``).
         """
         unit = "CPU time" if cpu_time else "wall-clock time"
-        whole = f"the whole submission: {self.submission_seconds:g} s of wall-clock time"
-        if cpu_time:  # the budget is charged less the waiting where the grader reads it (run.StudentSession.budget_spent)
-            whole += (", not counting time it waited for a processor where the grader can read it; "
-                      f"{self.wall_factor * self.submission_seconds:g} s at most")
+        whole = f"the whole submission: {self.submission_seconds:g} s of {unit}"
+        if cpu_time:  # as the budget is charged (budget.Budget)
+            whole += (f" (time spent waiting, beyond {self.wall_factor:g} times that, counts too); "
+                      f"{self.wall_factor * self.submission_seconds:g} s of wall-clock time at most")
         return [
             f"graded on the {self.dataset} dataset",
             f"each call into your code: {self.call_seconds:g} s of {unit}",

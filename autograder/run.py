@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import cpu_group, waiting
+from autograder import budget, cpu_group
 from autograder.channel import Channel, ChannelClosed, ChannelOverBudget, ChannelRefused, ChannelTimeout
 from autograder.errors import RunError
 from autograder.limits import Limits, size_text
@@ -116,7 +116,7 @@ class StudentTimeout(StudentFault):
 
 
 class BudgetSpent(StudentTimeout):
-    """The submission used up its grading time (``StudentSession.budget_spent``), a worker's start included."""
+    """The submission used up its grading time (``budget.Budget``), in a request or a worker's start."""
 
 
 class StudentCrash(StudentFault):
@@ -172,8 +172,7 @@ class Worker:
             self.process = self._spawn(argv, env, cwd, preexec)
         except (OSError, subprocess.SubprocessError) as exc:
             raise RunError(f"cannot start the worker process ({argv[0]}): {exc}") from exc
-        if self.cpu_group is not None:
-            waiting.worker_started(self)  # what it waits for a processor is not charged to the budget
+        budget.worker_started(self)  # its CPU time counts against the submission's budget
         # For the time limits and the speed checks: "cgroup", "per process" (/proc), or "none" (wall time).
         self.cpu_counting = ("cgroup" if self.cpu_group is not None
                              else "per process" if cpu_time_readable() else "none")
@@ -427,6 +426,12 @@ class Worker:
         """
         if self.process is None:
             return
+        try:
+            self._kill_everything()
+        finally:
+            budget.worker_ended(self)  # its CPU time counts whole: complete now, or as last read
+
+    def _kill_everything(self):
         self.cpu_seconds()  # the last reading, while it still runs
         family = descendants(self.process.pid) | {pid for pid in orphans() if pid != self.process.pid}
         # Whatever left the tree stayed in the group, in other pid namespaces too; its pids are read
@@ -455,7 +460,6 @@ class Worker:
 
     def _drop_group(self):
         if self.cpu_group is not None:
-            waiting.worker_ended(self)  # its waiting, read a last time while its group is there
             self.cpu_group.remove()
             self.cpu_group = None
 
@@ -916,8 +920,8 @@ class StudentSession:
     them raises ``StudentCrash``. A function that timed out or crashed once is
     not called again in this session: later calls fail at once, so a hanging
     or crashing function costs its tests, not minutes. The whole session has a
-    budget of time that every call and every reload counts against (wall-clock
-    time less what its grading waited for a processor: ``budget_spent``), and a
+    budget of time that every call and every reload counts against (its CPU time,
+    and the wall-clock time of code that waits: ``budget.Budget``), and a
     budget of bytes its workers may send back, which bounds what the
     submission makes the trusted process hold. A name that was a function,
     class or method is remembered as one until its module is loaded again or
@@ -962,7 +966,7 @@ class StudentSession:
         self.known_cells = {}  # "notebook:grade_id" -> number of lines, of every cell sent
         self.over_budget = False
         self.budget_seconds = self.limits.submission_seconds if budget_seconds is None else budget_seconds
-        self._budget_start = (time.monotonic(), waiting.so_far())  # wall-clock time, and the waiting so far
+        self.budget = budget.Budget(self.budget_seconds, self.limits.wall_factor, cpu_time_readable())
         for started in _COLLECTORS:
             started.append(self)
 
@@ -999,25 +1003,10 @@ class StudentSession:
         self.phases.cpu[running if running in _READ_AT else "tests"] += seen - self._charged
         self._charged = seen
 
-    def budget_spent(self):
-        """Seconds of the submission's budget spent: the wall-clock time since the session began, less
-        what its grading waited for a processor meanwhile (``waiting``), so that a busy machine does
-        not cut a submission short where an idle one would grade it whole."""
-        started, waited = self._budget_start
-        return max(0.0, time.monotonic() - started - (waiting.so_far() - waited))
-
-    def _out_of_budget(self):
-        """Whether the budget is spent, or ``limits.wall_factor`` times it in wall-clock time has passed
-        (the backstop that keeps a submission's wall-clock time bounded on the busiest machine)."""
-        elapsed = time.monotonic() - self._budget_start[0]
-        if elapsed < self.budget_seconds:  # nothing to read: the budget spent is at most this
-            return False
-        return elapsed >= self.limits.wall_factor * self.budget_seconds or self.budget_spent() >= self.budget_seconds
-
     def _check_budget(self):
         """Before a request: raise unless the submission has budget left and its workers sent back no
         more than it may."""
-        if self._out_of_budget():
+        if self.budget.over():
             raise BudgetSpent(f"your submission used up its grading time ({self.budget_seconds:g} s) "
                                  "in earlier tests, so this one was not run")
         if self.over_budget:
@@ -1031,7 +1020,7 @@ class StudentSession:
         if size > self.limits.scratch_bytes or entries > self.limits.scratch_files:
             raise StudentCrash(f"your code wrote more than the grader allows "
                                f"({size_text(self.limits.scratch_bytes)}, {self.limits.scratch_files} files)")
-        if self._out_of_budget():
+        if self.budget.over():
             raise BudgetSpent(f"your code did not finish before your submission used up its grading time "
                                  f"({self.budget_seconds:g} s)")
 
@@ -1143,7 +1132,7 @@ class StudentSession:
                 try:
                     result = self._exchange(message, timeout)
                 except (StudentTimeout, StudentCrash) as exc:
-                    if self.over_budget or self._out_of_budget():
+                    if self.over_budget or self.budget.over():
                         raise
                     faults[cell[0]] = str(exc)
                     continue
