@@ -2,51 +2,46 @@
 
 The budget is charged so that a busy machine does not cut a submission short where an idle one
 would grade it whole, as the time limit of one request is CPU time (see ``run.Worker``). Over the
-grading so far, with W its wall-clock seconds, C the CPU seconds it used (the grading thread's own,
-and every worker's of this process: the student's and the reference's, ended ones included) and k
+grading so far, with W its wall-clock seconds, C the CPU seconds it used (the grading thread's,
+which runs the hidden tests' own code, and its workers', ended ones included) and k
 ``limits.wall_factor``::
 
     spent = C + max(0, W - k * C)
 
 Code that computes is charged its CPU time, however busy the machine, as long as it gets a k-th
-of a processor; code that waits (a sleep, input) is charged the wall-clock time it takes, less k
-times what it computed meanwhile. ``spent`` is at least W / k, so a submission ends by k times
-its budget in wall-clock time whatever it does; code that waits part of the time on purpose can
-stretch its grading that far, as one request can stretch to k times its limit. CPU time that
-several threads or processes use at once counts whole, as it does for the limit of a request.
-Where CPU time cannot be read (no /proc), the budget is wall-clock time.
-
-One grading runs at a time in a grading process (the pool's processes, a Dask worker's), so the
-CPU time of this process's workers is that submission's.
+of a processor; code that only waits (a sleep, input) is charged the wall-clock time it takes.
+Waiting is free up to k - 1 times the CPU time used so far, so code that waits part of the time
+on purpose can stretch its grading to k times its budget, as one request can stretch to k times
+its limit, and no further: ``spent`` is at least W / k. CPU time that several threads or processes
+use at once counts whole, as for the limit of a request. Where CPU time cannot be read (no /proc),
+the budget is wall-clock time.
 """
 from __future__ import annotations
 
 import os
+import threading
 import time
 
-_live = set()  # workers that run: their CPU time is read when the budget is
-_ended = [0.0]  # CPU seconds of this process's workers that have ended, in all
+
+def _thread_clock():
+    """A function giving the CPU seconds of the calling thread, read the same from any thread."""
+    try:
+        clock = time.pthread_getcpuclockid(threading.get_ident())
+    except (AttributeError, OSError):  # macOS has no such clock: the thread's own clock, read in it
+        return time.thread_time
+    return lambda: time.clock_gettime(clock)
 
 
-def worker_started(worker):
-    """Count ``worker``'s CPU time (``worker.cpu_seconds()``) from now on."""
-    _live.add(worker)
-
-
-def worker_ended(worker):
-    """Keep ``worker``'s CPU time, read a last time (``worker.cpu_seen``): call it once it is gone."""
-    if worker in _live:
-        _live.discard(worker)
-        _ended[0] += worker.cpu_seen
-
-
-def workers_cpu_seconds():
-    """CPU seconds of every worker this process started, in all (only differences mean something)."""
-    return _ended[0] + sum(worker.cpu_seconds() for worker in list(_live))
+def _processors():
+    """How many processors this machine has, whatever this process may use of them now."""
+    try:
+        return max(1, os.sysconf("SC_NPROCESSORS_CONF"))
+    except (AttributeError, ValueError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 class Budget:
-    """The budget of one grading, from now on.
+    """The budget of one grading, from now on, charged from the thread that makes it.
 
     Parameters
     ----------
@@ -54,15 +49,16 @@ class Budget:
         The budget.
     wall_factor : float
         k above.
-    cpu_time : bool
-        Whether CPU time can be read (``run.cpu_time_readable``); if not, the budget is wall-clock time.
+    workers_cpu : callable or None
+        CPU seconds of the grading's workers so far, ended ones included; None where CPU time
+        cannot be read (``run.cpu_time_readable``): the budget is then wall-clock time.
     """
 
-    def __init__(self, seconds, wall_factor, cpu_time):
-        self.seconds, self.wall_factor, self.cpu_time = seconds, wall_factor, cpu_time
-        # Spent grows by at most this many seconds per second: every processor busy for it.
-        self._fastest = max(1, os.cpu_count() or 1)
-        self._start = (time.monotonic(), time.thread_time(), workers_cpu_seconds() if cpu_time else 0.0)
+    def __init__(self, seconds, wall_factor, workers_cpu):
+        self.seconds, self.wall_factor, self.workers_cpu = seconds, wall_factor, workers_cpu
+        self._thread_cpu = _thread_clock()
+        self._fastest = _processors()  # spent grows by at most this many seconds per second
+        self._start = (time.monotonic(), self._thread_cpu(), workers_cpu() if workers_cpu else 0.0)
         self._spent, self._read_at = 0.0, self._start[0]
         self._over = False
 
@@ -71,11 +67,11 @@ class Budget:
         now = time.monotonic()
         started, thread_then, workers_then = self._start
         wall = now - started
-        if self.cpu_time:
-            cpu = time.thread_time() - thread_then + workers_cpu_seconds() - workers_then
-            charged = cpu + max(0.0, wall - self.wall_factor * cpu)
-        else:
+        if self.workers_cpu is None:
             charged = wall
+        else:
+            cpu = self._thread_cpu() - thread_then + self.workers_cpu() - workers_then
+            charged = cpu + max(0.0, wall - self.wall_factor * cpu)
         self._spent, self._read_at = max(self._spent, charged), now
         return self._spent
 

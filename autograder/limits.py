@@ -75,7 +75,8 @@ class Limits:
         unit = "CPU time" if cpu_time else "wall-clock time"
         whole = f"the whole submission: {self.submission_seconds:g} s of {unit}"
         if cpu_time:  # as the budget is charged (budget.Budget)
-            whole += (f" (time spent waiting, beyond {self.wall_factor:g} times that, counts too); "
+            whole += (f", the grader's work on its tests included (time spent waiting, beyond {self.wall_factor:g} "
+                      "times that, counts too); "
                       f"{self.wall_factor * self.submission_seconds:g} s of wall-clock time at most")
         return [
             f"graded on the {self.dataset} dataset",

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import budget, cpu_group
+from autograder import cpu_group
+from autograder.budget import Budget
 from autograder.channel import Channel, ChannelClosed, ChannelOverBudget, ChannelRefused, ChannelTimeout
 from autograder.errors import RunError
 from autograder.limits import Limits, size_text
@@ -172,7 +173,6 @@ class Worker:
             self.process = self._spawn(argv, env, cwd, preexec)
         except (OSError, subprocess.SubprocessError) as exc:
             raise RunError(f"cannot start the worker process ({argv[0]}): {exc}") from exc
-        budget.worker_started(self)  # its CPU time counts against the submission's budget
         # For the time limits and the speed checks: "cgroup", "per process" (/proc), or "none" (wall time).
         self.cpu_counting = ("cgroup" if self.cpu_group is not None
                              else "per process" if cpu_time_readable() else "none")
@@ -426,12 +426,6 @@ class Worker:
         """
         if self.process is None:
             return
-        try:
-            self._kill_everything()
-        finally:
-            budget.worker_ended(self)  # its CPU time counts whole: complete now, or as last read
-
-    def _kill_everything(self):
         self.cpu_seconds()  # the last reading, while it still runs
         family = descendants(self.process.pid) | {pid for pid in orphans() if pid != self.process.pid}
         # Whatever left the tree stayed in the group, in other pid namespaces too; its pids are read
@@ -966,7 +960,8 @@ class StudentSession:
         self.known_cells = {}  # "notebook:grade_id" -> number of lines, of every cell sent
         self.over_budget = False
         self.budget_seconds = self.limits.submission_seconds if budget_seconds is None else budget_seconds
-        self.budget = budget.Budget(self.budget_seconds, self.limits.wall_factor, cpu_time_readable())
+        self.budget = Budget(self.budget_seconds, self.limits.wall_factor,
+                             self._workers_cpu_seconds if cpu_time_readable() else None)
         for started in _COLLECTORS:
             started.append(self)
 
@@ -1002,6 +997,10 @@ class StudentSession:
         seen = self.worker.cpu_seconds()
         self.phases.cpu[running if running in _READ_AT else "tests"] += seen - self._charged
         self._charged = seen
+
+    def _workers_cpu_seconds(self):
+        """CPU seconds of this session's workers so far: those that ended, and the one that runs."""
+        return self.cpu_seconds + (self.worker.cpu_seconds() if self.worker is not None else 0.0)
 
     def _check_budget(self):
         """Before a request: raise unless the submission has budget left and its workers sent back no
