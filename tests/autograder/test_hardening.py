@@ -14,7 +14,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import batch, channel, cpu_group, run, versioning
+from autograder import batch, channel, cpu_group, pool, run, versioning
 from autograder.batch import OutputLock, grade_batch
 from autograder.discover import SubmissionFolder
 from autograder.pool import run_pool
@@ -30,7 +30,7 @@ from autograder.run import StudentCrash, StudentError, StudentSession, StudentTi
 from autograder.sandbox import Isolation, detect, worker_uid
 from tests.notebooks import SOLUTIONS
 from utils.manifest import load_manifest
-from tests.autograder.pool_helpers import fake_failure, fake_grade, is_running
+from tests.autograder.pool_helpers import fake_failure, fake_grade, is_running, where_it_grades
 
 MiB = 2**20
 
@@ -405,6 +405,21 @@ def test_a_dying_grading_process_costs_no_other_submission(tmp_path):
     statuses = {r["student"]: r["status"] for r in results}
     assert statuses.pop("killer") == "grader_error"
     assert set(statuses.values()) == {"graded"}
+
+
+@pytest.mark.skipif(len(pool.cores_to_pin(os.cpu_count() or 1)) < 2, reason="needs two processors or more, and affinity")
+def test_with_a_job_per_processor_each_grading_process_and_its_workers_keep_to_one(tmp_path):
+    cores = sorted(os.sched_getaffinity(0))
+    todo = [SubmissionFolder(f"s{i}", tmp_path / f"s{i}") for i in range(2 * len(cores))]
+    for submission in todo:
+        submission.folder.mkdir()
+    results = list(run_pool(todo, where_it_grades, fake_failure, jobs=len(cores)))
+    assert all(r["grader"] == r["worker"] and len(r["grader"]) == 1 for r in results), results
+    pinned = {r["pid"]: r["grader"][0] for r in results}
+    assert len(set(pinned.values())) == len(pinned) > 1  # a processor of its own each
+    # Fewer jobs than processors: where they run is left to the kernel.
+    results = list(run_pool(todo[:2], where_it_grades, fake_failure, jobs=len(cores) - 1))
+    assert all(r["grader"] == r["worker"] == cores for r in results), results
 
 
 # A grader run as a script: its pool grades four submissions, two at a time, each for a minute.
