@@ -149,6 +149,7 @@ class Worker:
         self.byte_budget = byte_budget
         self.callbacks = {}
         self.process = None
+        self.killed = False  # whether kill() has run to its end: its pid may belong to another process since
         self.channel = None
         self.last_id = 0  # of the last request; the worker echoes it in its reply
         self.callbacks_served = 0  # each a round trip too, from the worker
@@ -422,9 +423,10 @@ class Worker:
         Its process group is not enough: inside bubblewrap the student's processes
         have a session of their own, and a daemon may leave the group. So every
         descendant is killed by pid and waited for, and a worker with a user id of
-        its own has every process of that id killed.
+        its own has every process of that id killed. Once done, it does nothing: a worker
+        whose start failed is killed there, and again when its session replaces it.
         """
-        if self.process is None:
+        if self.process is None or self.killed:
             return
         self.cpu_seconds()  # the last reading, while it still runs
         family = descendants(self.process.pid) | {pid for pid in orphans() if pid != self.process.pid}
@@ -451,6 +453,7 @@ class Worker:
                 stream.close()
             except OSError:
                 pass
+        self.killed = True
 
     def _drop_group(self):
         if self.cpu_group is not None:

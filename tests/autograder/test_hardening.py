@@ -365,6 +365,21 @@ def test_a_tree_of_daemons_is_killed_and_reaped_to_the_last_process(tmp_path):
         assert _children_left() - before == set()  # neither running nor left as zombies
 
 
+def test_a_worker_killed_twice_signals_nothing_the_second_time(tmp_path, monkeypatch):
+    """Once reaped, its pid and process group may be another process's: a start that failed kills its
+    worker, and the session kills it again when it replaces it."""
+    with StudentSession(tmp_path) as session:
+        _module(session, "x = 1")
+        worker = session.worker
+        worker.kill()
+        signalled = []
+        monkeypatch.setattr(run.os, "killpg", lambda *args: signalled.append(("killpg", *args)))
+        monkeypatch.setattr(run.os, "kill", lambda *args: signalled.append(("kill", *args)))
+        monkeypatch.setattr(run, "kill_user", lambda uid: signalled.append(("kill_user", uid)))
+        worker.kill()
+        assert signalled == []
+
+
 # -- reading ---------------------------------------------------------------------------
 
 def _notebook_bytes():
