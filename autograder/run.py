@@ -1010,7 +1010,7 @@ class StudentSession:
         more than it may."""
         if self.budget.over():
             raise BudgetSpent(f"your submission used up its grading time ({self.budget_seconds:g} s) "
-                                 "in earlier tests, so this one was not run")
+                              "in earlier tests, so this one was not run")
         if self.over_budget:
             raise StudentCrash("your code sent back more data in earlier tests than the grader accepts for one "
                                f"submission ({size_text(self.limits.received_bytes)}), so this one was not run")
@@ -1024,7 +1024,7 @@ class StudentSession:
                                f"({size_text(self.limits.scratch_bytes)}, {self.limits.scratch_files} files)")
         if self.budget.over():
             raise BudgetSpent(f"your code did not finish before your submission used up its grading time "
-                                 f"({self.budget_seconds:g} s)")
+                              f"({self.budget_seconds:g} s)")
 
     def _retire_worker(self):
         if self.worker is not None:
