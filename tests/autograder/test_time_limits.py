@@ -308,6 +308,17 @@ def test_a_busy_machine_does_not_spend_the_submission_budget(tmp_path, accountin
 
 
 @needs_cpu_time
+def test_the_cpu_time_of_a_worker_that_ended_still_counts_against_the_budget(tmp_path, accounting):
+    # A budget so large that nothing reads it before the end: the reading must find the ended worker.
+    with StudentSession(tmp_path, Limits(call_seconds=5, submission_seconds=100, wall_factor=10)) as session:
+        module = _module(session)
+        with pytest.raises(StudentCrash):
+            module.burn_then_leave(1.0)
+        assert module.burn(0.01) is True  # in a new worker
+        assert 1.0 <= session.budget.spent() < 3.0
+
+
+@needs_cpu_time
 def test_the_grader_waiting_for_a_processor_does_not_spend_the_submission_budget(tmp_path, one_busy_core):
     """A hidden test's own computing (here a function the student's code calls back) on a busy core."""
     def computes_for_a_second():
