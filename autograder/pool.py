@@ -128,10 +128,11 @@ def cores_to_pin(jobs):
     a time: about 850 of them per submission. On one processor the turn passes without waking
     another one and finds the interpreter's code still in its caches. Measured on 2 cores, 40
     submissions of the benchmark's class with 2 jobs, three runs each way: the grading processes'
-    side of the round trips took 25 % less CPU time (6.2 s against 8.2 s), the class 4.5 % less
-    wall-clock time. Pinned only when every processor gets a grading process of its own, or more:
-    with fewer jobs than processors, the kernel's spreading of them costs nothing and a student's
-    threads could use the others. Grades do not depend on it: the limits are CPU time.
+    side of the round trips took 25 % less CPU time (6.2 s against 8.2 s), the class about 5 % less
+    wall-clock time (55.7-59.7 s against 59.7-62.1 s). Pinned only when every processor gets a
+    grading process of its own, or more: with fewer jobs than processors, the kernel's spreading of
+    them costs nothing and a student's threads could use the others. Grades do not depend on it:
+    the limits are CPU time.
     """
     try:
         cores = sorted(os.sched_getaffinity(0))
@@ -153,7 +154,7 @@ def _start_grading_process(lifeline, cores, started):
 
 
 def _end_with_grader(lifeline):
-    """Pool-process initializer: end this process as soon as its grader is gone.
+    """End this pool process as soon as its grader is gone (run by ``_start_grading_process``).
 
     A pool process waits for work on a queue whose writing end it holds too, so once the
     grader is killed (SIGKILL, a scheduler's time limit) it would wait for ever, holding

@@ -293,7 +293,7 @@ def test_a_busy_machine_does_not_spend_the_submission_budget(tmp_path, accountin
         start = time.monotonic()
         module = _module(session)
         with pytest.raises(StudentCrash):
-            module.burn_then_leave(1.0)  # its worker ends: what it waited is kept
+            module.burn_then_leave(1.0)  # its worker ends: its CPU time still counts
         assert module.burn(1.0) is True  # in a new worker, the cells loaded again
         busy = time.monotonic() - start
         spent = session.budget.spent()
