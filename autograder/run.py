@@ -235,7 +235,22 @@ class Worker:
 
     @property
     def alive(self):
-        return self.process is not None and self.process.poll() is None
+        return self.process is not None and not self._ended()
+
+    def _ended(self):
+        """Whether the worker process has ended, looked at without reaping it.
+
+        Until ``kill`` reaps it, it stays a zombie, and its pid, which is also its process
+        group's id, cannot be given to another process: ``kill`` signals that pid and that group.
+        """
+        if self.process.returncode is not None:
+            return True
+        try:
+            return os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        except ChildProcessError:  # reaped elsewhere
+            return self.process.poll() is not None
+        except (AttributeError, OSError):  # no waitid or WNOWAIT here
+            return self.process.poll() is not None
 
     @property
     def received_bytes(self):
@@ -429,13 +444,16 @@ class Worker:
         if self.process is None or self.killed:
             return
         self.cpu_seconds()  # the last reading, while it still runs
-        family = descendants(self.process.pid) | {pid for pid in orphans() if pid != self.process.pid}
+        # Reaped already (only a caller's wait() does that), its pid may be another process's now.
+        reaped = self.process.returncode is not None
+        family = (set() if reaped else descendants(self.process.pid)) | {
+            pid for pid in orphans() if pid != self.process.pid}
         # Whatever left the tree stayed in the group, in other pid namespaces too; its pids are read
         # only where the kernel cannot kill the group itself, since a killed process's pid is soon free.
         if self.cpu_group is not None and not self.cpu_group.kill_all():
             family |= self.cpu_group.pids() - {self.process.pid}
-        for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL), self.process.kill,
-                     *(lambda pid=pid: os.kill(pid, signal.SIGKILL) for pid in family)):
+        group = () if reaped else (lambda: os.killpg(self.process.pid, signal.SIGKILL),)
+        for kill in (*group, self.process.kill, *(lambda pid=pid: os.kill(pid, signal.SIGKILL) for pid in family)):
             try:
                 kill()
             except OSError:
@@ -470,7 +488,7 @@ class Worker:
         that left the worker's tree) count too, unless ``with_orphans`` is off: a student's worker
         is the only one that leaves any.
         """
-        if self.process is not None and self.process.poll() is None:
+        if self.process is not None and not self._ended():
             cpu, rss = tree_usage(self.process.pid, with_orphans=self.with_orphans and self.cpu_group is None)
             grouped = self.cpu_group.seconds() if self.cpu_group is not None else None
             cpu = cpu if grouped is None else grouped

@@ -380,6 +380,51 @@ def test_a_worker_killed_twice_signals_nothing_the_second_time(tmp_path, monkeyp
         assert signalled == []
 
 
+def _process_state(pid):
+    """The state letter of process ``pid`` (``Z``: ended, not reaped), or None once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+def test_a_worker_that_ends_by_itself_keeps_its_pid_until_it_is_killed(tmp_path):
+    """Reaped when it was seen to have ended, its pid and its group's id could be another process's by
+    the time ``kill`` signals them; left a zombie until then, they cannot."""
+    with StudentSession(tmp_path) as session:
+        _module(session, "import os, threading\nthreading.Timer(0.2, os._exit, [0]).start()")
+        worker = session.worker
+        pid = worker.process.pid
+        deadline = time.monotonic() + 10
+        while _process_state(pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _process_state(pid) == "Z"
+        assert not worker.alive
+        worker.cpu_seconds()
+        assert _process_state(pid) == "Z"  # looked at twice, still not reaped
+        module = _module(session, "x = 1", name="n.ipynb")  # the session replaces the ended worker
+        assert module.x == 1 and session.worker is not worker
+        assert _process_state(pid) is None
+
+
+def test_a_worker_reaped_before_its_kill_gets_no_signal_for_its_pid_or_group(tmp_path, monkeypatch):
+    with StudentSession(tmp_path) as session:
+        _module(session, "x = 1")
+        worker = session.worker
+        pid = worker.process.pid
+        worker.process.kill()
+        worker.process.wait()
+        signalled = []
+        monkeypatch.setattr(run.os, "killpg", lambda *args: signalled.append(("killpg", *args)))
+        monkeypatch.setattr(run.os, "kill", lambda *args: signalled.append(("kill", *args)))
+        reused = 999_999_999  # beyond any pid_max: a child of whatever process has the pid now
+        monkeypatch.setattr(run, "descendants", lambda root, table=None: {reused} if root == pid else set())
+        worker.kill()
+        assert not any(pid in args or reused in args for _, *args in signalled), signalled
+        assert worker.killed
+
+
 # -- reading ---------------------------------------------------------------------------
 
 def _notebook_bytes():
