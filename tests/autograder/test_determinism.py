@@ -6,7 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
+from autograder import pipeline
 from autograder.batch import grade_batch
 from autograder.discover import SubmissionFolder
 from autograder.pool import run_pool
@@ -107,3 +109,27 @@ def test_every_valid_alternative_of_a_timed_notebook_earns_full_marks_beside_cpu
     short = {r["student"]: r.get("failures", r.get("error")) for r in results
              if r["status"] != "graded" or r["score"] != r["max_score"]}
     assert len(results) == len(todo) > 20 and short == {}
+
+
+def _blas_threads():
+    return {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+
+
+def test_the_grading_process_computes_on_one_blas_thread_and_gives_the_callers_setting_back(
+        reference_submission, monkeypatch):
+    """The tests' inputs and the reference's values are the grading process's own numpy: on one BLAS
+    thread, as in the workers, their bits do not depend on the machine's cores."""
+    seen = []
+    grade = pipeline._grade
+
+    def watched(*args, **kwargs):
+        seen.append(_blas_threads())
+        return grade(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_grade", watched)
+    with threadpool_limits(limits=2, user_api="blas"):
+        result = pipeline.grade_submission(reference_submission, notebooks=["gradient_check.ipynb"])
+        after = _blas_threads()
+    assert result.status == "graded" and result.score == result.max_score
+    assert seen == [{1}]
+    assert after == {2}
