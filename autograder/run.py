@@ -248,9 +248,7 @@ class Worker:
             return True
         try:
             return os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-        except ChildProcessError:  # reaped elsewhere
-            return self.process.poll() is not None
-        except (AttributeError, OSError):  # no waitid or WNOWAIT here
+        except (AttributeError, OSError):  # no waitid or WNOWAIT here, or reaped elsewhere
             return self.process.poll() is not None
 
     @property
@@ -444,7 +442,7 @@ class Worker:
         """
         if self.process is None or self.killed:
             return
-        self.cpu_seconds()  # the last reading, while it still runs
+        self.cpu_seconds()  # the last reading, while its pid is its own (as a zombie too)
         # Reaped already (only a caller's wait() does that), its pid may be another process's now.
         reaped = self.process.returncode is not None
         family = (set() if reaped else descendants(self.process.pid)) | {
@@ -483,13 +481,15 @@ class Worker:
         """CPU time used so far by the worker and every process it started, read by the trusted side.
 
         From its cgroup where it has one, else from /proc (processes that live, and the children
-        they reaped). Once the worker has ended, the last reading (``kill`` reads it before
-        killing, and its cgroup after); 0.0 where the platform gives no per-process CPU time.
+        they reaped), up to its end: a worker that ended by itself is read as the zombie it stays
+        until ``kill`` reaps it. Once reaped, the last reading (``kill`` reads it before killing, and
+        its cgroup after); 0.0 where the platform gives no per-process CPU time.
         Each reading also updates ``peak_rss``. Read per process, the grader's orphans (daemons
         that left the worker's tree) count too, unless ``with_orphans`` is off: a student's worker
         is the only one that leaves any.
         """
-        if self.process is not None and not self._ended():
+        # Not yet reaped, an ended worker is a zombie whose /proc entry holds its whole CPU time.
+        if self.process is not None and self.process.returncode is None:
             cpu, rss = tree_usage(self.process.pid, with_orphans=self.with_orphans and self.cpu_group is None)
             grouped = self.cpu_group.seconds() if self.cpu_group is not None else None
             cpu = cpu if grouped is None else grouped

@@ -315,9 +315,22 @@ def test_the_cpu_time_of_a_worker_that_ended_still_counts_against_the_budget(tmp
         with pytest.raises(StudentCrash):
             module.burn_then_leave(1.0)
         assert module.burn(0.01) is True  # in a new worker
-        # Counted per process, a worker that ends by itself keeps the CPU time of its last look, up to 0.25 s
-        # before its end; left out, it would leave the budget at the new worker's 0.2 s or so.
-        assert 0.75 <= session.budget.spent() < 3.0
+        # Left out, it would leave the budget at the new worker's 0.2 s or so.
+        assert 1.0 <= session.budget.spent() < 3.0
+
+
+@needs_cpu_time
+def test_a_worker_that_ends_between_requests_is_charged_its_cpu_time_up_to_its_end(tmp_path, accounting):
+    """No request looks at it while it computes: its CPU time is read from the zombie it stays until killed."""
+    with StudentSession(tmp_path, Limits(call_seconds=5, submission_seconds=100)) as session:
+        session.load("m.ipynb", [("code", CODE + "\nimport threading\n"
+                                   "threading.Thread(target=burn_then_leave, args=(1.0,)).start()")])
+        worker = session.worker
+        deadline = time.monotonic() + 20
+        while worker.alive and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not worker.alive
+        assert worker.cpu_seconds() >= 1.0
 
 
 @needs_cpu_time
