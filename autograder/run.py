@@ -443,7 +443,7 @@ class Worker:
         if self.process is None or self.killed:
             return
         self.cpu_seconds()  # the last reading, while its pid is its own (as a zombie too)
-        # Reaped already (only a caller's wait() does that), its pid may be another process's now.
+        # Reaped already (by a wait(), or by poll() where waitid is missing), its pid may be another's now.
         reaped = self.process.returncode is not None
         family = (set() if reaped else descendants(self.process.pid)) | {
             pid for pid in orphans() if pid != self.process.pid}
@@ -516,7 +516,8 @@ def cpu_time_readable():
 
 @functools.cache
 def _has_process_stat(proc):
-    # Asked at every request: a stat and two path joins each time were a tenth of its CPU time here.
+    # Asked at every request: a stat and two path joins each time were a fifth of the grader's side of a
+    # trivial round trip (131 against 105 us of CPU, pinned to one core).
     return (proc / "self" / "stat").exists()
 
 
@@ -550,7 +551,7 @@ def _processes(under=None):
     thread's ``/proc/PID/task/TID/children`` where the kernel has it: the speed checks read this
     table around every timed call, and a busy machine has hundreds of other processes.
     """
-    if not (PROC / "self" / "stat").exists():
+    if not cpu_time_readable():
         return {}
     if under is None or not _HAS_CHILDREN_FILES:
         return _stat_rows(name for name in os.listdir(PROC) if name.isdigit())

@@ -45,13 +45,18 @@ def where_it_grades(submission):
             "grader": sorted(os.sched_getaffinity(0)), "worker": worker}
 
 
-def is_running(pid):
-    """Whether process ``pid`` exists and is not a zombie."""
+def process_state(pid):
+    """The state letter of process ``pid`` from /proc (``Z``: ended, not reaped), or None once it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(") ", 1)[1][:1] != "Z"
+            return stat.read().rsplit(") ", 1)[1][:1]
     except OSError:
-        return False
+        return None
+
+
+def is_running(pid):
+    """Whether process ``pid`` exists and is not a zombie."""
+    return process_state(pid) not in (None, "Z")
 
 
 def fake_failure(submission, exc):

@@ -30,7 +30,7 @@ from autograder.run import StudentCrash, StudentError, StudentSession, StudentTi
 from autograder.sandbox import Isolation, detect, worker_uid
 from tests.notebooks import SOLUTIONS
 from utils.manifest import load_manifest
-from tests.autograder.pool_helpers import fake_failure, fake_grade, is_running, where_it_grades
+from tests.autograder.pool_helpers import fake_failure, fake_grade, is_running, process_state, where_it_grades
 
 MiB = 2**20
 
@@ -349,8 +349,8 @@ def start():
 
 def _children_left():
     """Pids of this process's children that are zombies or in a session of another worker's."""
-    zombies = {pid for pid, (ppid, _, _) in run._processes().items() if ppid == os.getpid()
-               and (Path("/proc") / str(pid) / "stat").read_text().rsplit(") ", 1)[-1][:1] == "Z"}
+    zombies = {pid for pid, (ppid, _, _) in run._processes().items()
+               if ppid == os.getpid() and process_state(pid) == "Z"}
     return zombies | run.orphans()
 
 
@@ -380,15 +380,7 @@ def test_a_worker_killed_twice_signals_nothing_the_second_time(tmp_path, monkeyp
         assert signalled == []
 
 
-def _process_state(pid):
-    """The state letter of process ``pid`` (``Z``: ended, not reaped), or None once it is gone."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return None
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads process states from /proc")
 def test_a_worker_that_ends_by_itself_keeps_its_pid_until_it_is_killed(tmp_path):
     """Reaped when it was seen to have ended, its pid and its group's id could be another process's by
     the time ``kill`` signals them; left a zombie until then, they cannot."""
@@ -397,15 +389,15 @@ def test_a_worker_that_ends_by_itself_keeps_its_pid_until_it_is_killed(tmp_path)
         worker = session.worker
         pid = worker.process.pid
         deadline = time.monotonic() + 10
-        while _process_state(pid) != "Z" and time.monotonic() < deadline:
+        while process_state(pid) != "Z" and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert _process_state(pid) == "Z"
+        assert process_state(pid) == "Z"
         assert not worker.alive
         worker.cpu_seconds()
-        assert _process_state(pid) == "Z"  # looked at twice, still not reaped
+        assert process_state(pid) == "Z"  # looked at twice, still not reaped
         module = _module(session, "x = 1", name="n.ipynb")  # the session replaces the ended worker
         assert module.x == 1 and session.worker is not worker
-        assert _process_state(pid) is None
+        assert process_state(pid) is None
 
 
 def test_a_worker_reaped_before_its_kill_gets_no_signal_for_its_pid_or_group(tmp_path, monkeypatch):
