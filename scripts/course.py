@@ -1,12 +1,11 @@
 """A real nbgrader course in a folder, built from this repository and driven through nbgrader's command line."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
+from autograder.nbgrader_command import nbgrader_command, nbgrader_environment
 from scripts.release import ASSIGNMENT, ROOT
 
 
@@ -26,9 +25,7 @@ class Course:
         Raises ``AssertionError`` with nbgrader's output when it fails and ``check`` is true
         (``nbgrader autograde`` fails when any one submission cannot be processed).
         """
-        # nbgrader needs alembic on PATH to create the gradebook.
-        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-        done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=self.root, env=env,
+        done = subprocess.run(nbgrader_command(*args), cwd=self.root, env=nbgrader_environment(),
                               capture_output=True, text=True, timeout=timeout)
         if check and done.returncode != 0:
             raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")

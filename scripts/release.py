@@ -7,11 +7,12 @@ so nothing but the release is written.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from autograder.nbgrader_command import nbgrader_command, nbgrader_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "assignment1"
@@ -36,14 +37,9 @@ def generate_release(assignment=ASSIGNMENT, release_dir=None, root=ROOT):
     """
     release_dir = Path(release_dir or Path(root) / "assignments").resolve()
     with tempfile.TemporaryDirectory() as tmp:
-        command = [
-            sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
-            f"--db=sqlite:///{tmp}/gradebook.db",
-            f"--CourseDirectory.release_directory={release_dir}",
-        ]
-        # nbgrader finds alembic through PATH, so put this interpreter's bin first.
-        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-        done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+        command = nbgrader_command("generate_assignment", assignment, "--force", f"--db=sqlite:///{tmp}/gradebook.db",
+                                   f"--CourseDirectory.release_directory={release_dir}")
+        done = subprocess.run(command, cwd=root, env=nbgrader_environment(), capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader generate_assignment failed:\n{done.stdout}\n{done.stderr}")
     return release_dir / assignment

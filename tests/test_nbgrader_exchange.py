@@ -10,11 +10,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from autograder.nbgrader_command import nbgrader_command, nbgrader_environment
 
 from scripts.course import Course
 from scripts.leak_check import secret_lines
@@ -49,11 +50,10 @@ class Hub:
     def nbgrader(self, user, *args, cwd=None):
         """``nbgrader ARGS`` as ``user``, in ``cwd`` (default: the user's home); its output."""
         home = self.home(user)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+        env = nbgrader_environment({k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")})
         env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(self.etc),  # the hub's shared config
-                   JUPYTER_DATA_DIR=str(home / ".local" / "share" / "jupyter"),  # the user's own cache
-                   PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")  # alembic
-        done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd or home, env=env,
+                   JUPYTER_DATA_DIR=str(home / ".local" / "share" / "jupyter"))  # the user's own cache
+        done = subprocess.run(nbgrader_command(*args), cwd=cwd or home, env=env,
                               capture_output=True, text=True, timeout=900)
         assert done.returncode == 0, f"{user}: nbgrader {' '.join(args)} failed:\n{done.stdout[-3000:]}\n" \
                                      f"{done.stderr[-3000:]}"

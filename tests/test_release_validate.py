@@ -1,21 +1,16 @@
 """nbgrader validate on the student release: unanswered TODOs reported, the reference accepted."""
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from autograder.nbgrader_command import nbgrader_command, nbgrader_environment
 from scripts.paste_solutions import write_reference_submission
 from tests.notebooks import ASSIGNMENT, NOTEBOOKS
 
 
 def _validate(path):
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run(
-        [sys.executable, "-m", "nbgrader", "validate", str(path)],
-        cwd=path.parent, env=env, capture_output=True, text=True, timeout=600,
-    )
+    return subprocess.run(nbgrader_command("validate", str(path)), cwd=path.parent, env=nbgrader_environment(),
+                          capture_output=True, text=True, timeout=600)
 
 
 @pytest.mark.slow
