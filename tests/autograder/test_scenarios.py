@@ -208,8 +208,8 @@ def _tokens(run, scenarios):
 
 
 def grade_alone_in(pool, folders):
-    """{student: result} of grade_alone for {student: (folder, notebook)}, two at a time."""
-    futures = {name: pool.submit(grade_alone, folder, notebook) for name, (folder, notebook) in folders.items()}
+    """{student: result} of grade_alone for {student: (folder, notebook, limits)}, two at a time."""
+    futures = {name: pool.submit(grade_alone, *graded) for name, graded in folders.items()}
     results = {}
     for name, future in futures.items():
         try:
@@ -234,7 +234,8 @@ def grade_family(root, scenarios, reference_submission, release, run, pool, list
     before = {name: snapshot(folder) for name, folder in folders.items()}
     tokens = _tokens(run, scenarios)
     already = set(files_named(tokens, outside_places()))
-    alone = grade_alone_in(pool, {s.name: (folders[s.name], s.notebook_file) for s in scenarios if not s.batch})
+    alone = grade_alone_in(pool, {s.name: (folders[s.name], s.notebook_file, s.limits)
+                                  for s in scenarios if not s.batch})
     start, returned = time.monotonic(), []
     if batched:
         returned = grade_batch([subs], out, jobs=JOBS, progress=False)
@@ -460,7 +461,7 @@ REPEATED = [s for s in SCENARIOS if s.repeat]
 def regrade(root, reference_submission, release, listener, pool):
     """The repeated scenarios, each graded twice from scratch (markers of their own run)."""
     own = Run(uuid.uuid4().hex, listener.port, {s.name: i for i, s in enumerate(SCENARIOS)})
-    folders = {s.name: (build(s, root / s.name, reference_submission, release, own), s.notebook_file)
+    folders = {s.name: (build(s, root / s.name, reference_submission, release, own), s.notebook_file, s.limits)
                for s in REPEATED}
     return [grade_alone_in(pool, folders), grade_alone_in(pool, folders)]
 

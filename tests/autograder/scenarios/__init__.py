@@ -33,6 +33,7 @@ from pathlib import Path
 import nbformat
 
 from tests.autograder.mutants import Edit
+from tests.notebooks import ASSIGNMENT
 
 REPO = Path(__file__).resolve().parents[3]
 NOTEBOOKS = ("gradient_check.ipynb", "svm.ipynb")  # the fast suites: every scenario folder holds these two
@@ -72,6 +73,9 @@ class Scenario:
     batch: bool = False  # graded in its family's grade_batch (it can reach processes, files, the pool, others)
     network: bool = False  # tries to reach the test's loopback listener
     repeat: bool = False  # graded twice to show the same grades and messages
+    # (limit, value) pairs that replace the manifest's when graded alone: a smaller time limit where the
+    # scenario needs one reached, not its size (test_hardening cuts a hanging cell at load_seconds=2 too).
+    limits: tuple = ()
     why: str = ""
 
     def __post_init__(self):
@@ -220,13 +224,20 @@ def snapshot(folder):
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def grade_alone(folder, notebook):
-    """Grade one notebook of a submission with ``grade_submission`` (run in a pool process): its result dict."""
+def grade_alone(folder, notebook, limits=()):
+    """Grade one notebook of a submission with ``grade_submission`` (run in a pool process): its result dict.
+
+    ``limits``: (limit, value) pairs that replace those of the assignment's manifest.
+    """
+    from autograder.limits import load_limits
     from autograder.pipeline import grade_submission
+    from autograder.reference import SOLUTIONS, references
 
     start = time.monotonic()
     try:
-        result = grade_submission(folder, notebooks=[notebook])
+        changed = dataclasses.replace(load_limits(references(ASSIGNMENT, SOLUTIONS).manifest), **dict(limits)) \
+            if limits else None
+        result = grade_submission(folder, notebooks=[notebook], limits=changed)
     except Exception as exc:  # noqa: BLE001 - the grader's own failure, reported as such
         return {"student": Path(folder).name, "status": "grader_error", "score": 0.0, "max_score": 0.0,
                 "tests": [], "error": f"{type(exc).__name__}: {exc}", "seconds": time.monotonic() - start}

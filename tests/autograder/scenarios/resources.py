@@ -110,7 +110,7 @@ return value
 
 _SCENARIOS = [
     top("sgd_step", "endless_loop_at_the_top_of_a_cell", F, after="while True:\n    pass",
-        hits=("sgd_step",), cause=TIMEOUT, max_seconds=60,
+        hits=("sgd_step",), cause=TIMEOUT, limits=(("load_seconds", 5.0),), max_seconds=30,
         why="one mistake, one deduction: the cell's own target, not the whole notebook"),
     inside("sgd_step", "endless_loop_in_a_function", F, "while True:\n    pass", hits=("sgd_step",),
            cause=TIMEOUT, max_seconds=40),
