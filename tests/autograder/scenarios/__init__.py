@@ -83,6 +83,7 @@ class Scenario:
         assert self.hits in (NOTEBOOK, SUBMISSION) or isinstance(self.hits, tuple), self.name
         assert not self.hits or self.cause or not self.must_lose or self.hits == NOTEBOOK, \
             f"{self.name}: a scenario that costs points names its cause"
+        assert not (self.limits and self.batch), f"{self.name}: limits of its own apply when graded alone only"
 
     @property
     def notebook_file(self):
