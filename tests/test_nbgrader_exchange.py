@@ -16,7 +16,6 @@ import nbformat
 import pytest
 
 from autograder.nbgrader_command import nbgrader_command, nbgrader_environment
-
 from scripts.course import Course
 from scripts.leak_check import secret_lines
 from tests.notebooks import ROOT

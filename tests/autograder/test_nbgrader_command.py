@@ -1,4 +1,5 @@
 """The kit's way of starting nbgrader: nbgrader itself, without jsonschema's IRI grammar."""
+import os
 import subprocess
 import sys
 from importlib import metadata
@@ -38,5 +39,5 @@ def test_the_kits_nbgrader_command_is_nbgrader_without_jsonschemas_iri_grammar()
 
 def test_nbgraders_environment_puts_this_interpreters_folder_first_on_path():
     env = nbgrader_environment({"PATH": "/usr/bin", "HOME": "/somewhere"})
-    assert env["PATH"].split(":")[0] == str(Path(sys.executable).parent)
-    assert env["HOME"] == "/somewhere" and env["PATH"].endswith(":/usr/bin")
+    assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
+    assert env["HOME"] == "/somewhere" and env["PATH"].endswith(f"{os.pathsep}/usr/bin")
