@@ -1,5 +1,6 @@
-"""The kit's way of starting nbgrader: nbgrader itself, without jsonschema's IRI grammar."""
+"""The kit's way of starting nbgrader: nbgrader itself, without jsonschema's IRI grammar or an ``alembic`` process."""
 import os
+import sqlite3
 import subprocess
 import sys
 from importlib import metadata
@@ -7,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.nbgrader_command import nbgrader_command, nbgrader_environment
+from nbgrader.dbutil import _temp_alembic_ini
+
+from autograder.nbgrader_command import alembic_head, nbgrader_command, nbgrader_environment
 
 
 def _imported_modules(stderr):
@@ -41,3 +44,24 @@ def test_nbgraders_environment_puts_this_interpreters_folder_first_on_path():
     env = nbgrader_environment({"PATH": "/usr/bin", "HOME": "/somewhere"})
     assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
     assert env["HOME"] == "/somewhere" and env["PATH"].endswith(f"{os.pathsep}/usr/bin")
+
+
+def test_a_new_gradebook_is_stamped_with_alembics_head_without_starting_alembic(tmp_path):
+    # No alembic on this PATH: stock nbgrader's subprocess could not start, so a stamp comes from this process.
+    env = {**os.environ, "PATH": os.pathsep.join(["/usr/bin", "/bin"])}
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    done = subprocess.run(nbgrader_command("db", "student", "add", "amy"), cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    with sqlite3.connect(tmp_path / "gradebook.db") as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(alembic_head(),)]
+        assert db.execute("SELECT id FROM student").fetchall() == [("amy",)]
+
+
+def test_alembic_head_is_what_alembic_heads_prints_for_nbgrader():
+    """The oracle: alembic's own command, as stock nbgrader starts it (api.get_alembic_version)."""
+    with _temp_alembic_ini("sqlite:////nonexistent/gradebook.db") as alembic_ini:
+        done = subprocess.run(["alembic", "-c", alembic_ini, "heads"], env=nbgrader_environment(),
+                              capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert alembic_head() is not None and done.stdout.split() == [alembic_head(), "(head)"]
