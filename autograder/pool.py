@@ -129,18 +129,18 @@ def cores_to_pin(jobs):
     another one and finds the interpreter's code still in its caches. Measured on 2 cores, 40
     submissions of the benchmark's class with 2 jobs, three runs each way: the grading processes'
     side of the round trips took 25 % less CPU time (6.2 s against 8.2 s), the class about 5 % less
-    wall-clock time (55.7-59.7 s against 59.7-62.1 s). With fewer jobs than processors each grading
-    process has one of its own: with one job on 2 cores, 100 submissions, three runs each way, the
-    grading process took 0.32-0.35 s of CPU time per submission against 0.42-0.47 s, and the class
-    145-154 s against 158-165 s. The kernel still moves other programs off a busy processor. Pinned
-    wherever there is more than one processor to choose from; grades do not depend on it: the limits
-    are CPU time.
+    wall-clock time (55.7-59.7 s against 59.7-62.1 s). Pinned only when every processor gets a
+    grading process of its own, or more. With fewer jobs than processors, pinning saves as much
+    (one job on 2 cores, 100 submissions: 145-154 s against 158-165 s), but every run would take
+    the same first processors: two runs side by side with one job each (two assignments at once)
+    took 45 s each for 12 submissions, where one alone takes about 19 s. Left to the kernel, they
+    spread. Grades do not depend on it: the limits are CPU time.
     """
     try:
         cores = sorted(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # macOS: no affinity to set
         return ()
-    return tuple(cores[:jobs]) if len(cores) > 1 else ()
+    return tuple(cores) if 1 < len(cores) <= jobs else ()
 
 
 def _start_grading_process(lifeline, cores, started):
