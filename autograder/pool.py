@@ -134,7 +134,7 @@ def cores_to_pin(jobs):
     (one job on 2 cores, 100 submissions: 145-154 s against 158-165 s), but every run would take
     the same first processors: two runs side by side with one job each (two assignments at once)
     took 45 s each for 12 submissions, where one alone takes about 19 s. Left to the kernel, they
-    spread. Grades do not depend on it: the limits are CPU time.
+    spread (24-25 s each). Grades do not depend on it: the limits are CPU time.
     """
     try:
         cores = sorted(os.sched_getaffinity(0))
