@@ -54,10 +54,13 @@ def alembic_head():
 
 def stamp_new_gradebooks_in_process():
     """Have nbgrader stamp a new gradebook with ``alembic_head``; where that finds no single head, nbgrader
-    reads it its own way (a subprocess), as it would stock."""
+    reads it its own way (a subprocess), as it would stock. An nbgrader without ``api.get_alembic_version``
+    is left as it is (its own test, ``test_nbgrader_command``, then fails)."""
     import nbgrader.api
 
-    stock = nbgrader.api.get_alembic_version
+    stock = getattr(nbgrader.api, "get_alembic_version", None)
+    if stock is None:
+        return
 
     def get_alembic_version():
         return alembic_head() or stock()
