@@ -47,8 +47,10 @@ def test_nbgraders_environment_puts_this_interpreters_folder_first_on_path():
 
 
 def test_a_new_gradebook_is_stamped_with_alembics_head_without_starting_alembic(tmp_path):
-    # No alembic on this PATH: stock nbgrader's subprocess could not start, so a stamp comes from this process.
-    env = {**os.environ, "PATH": os.pathsep.join(["/usr/bin", "/bin"])}
+    # An empty folder as the whole PATH: no alembic anywhere on it (not even a system one), so stock
+    # nbgrader's subprocess could not start, and a stamp comes from this process.
+    (tmp_path / "empty").mkdir()
+    env = {**os.environ, "PATH": str(tmp_path / "empty")}
     (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
     done = subprocess.run(nbgrader_command("db", "student", "add", "amy"), cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
